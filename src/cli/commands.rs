@@ -1,0 +1,176 @@
+//! One function per subcommand. Each returns the exit code of a success or
+//! the error that `run` prints.
+
+use std::io::Read as _;
+use std::time::Duration;
+
+use qualys_ci_auth::platform::{Backend, Platform};
+use qualys_ci_auth::time_fmt::now_unix;
+use qualys_ci_auth::{
+    Error, Gateway, HttpSettings, InspectedToken, Result, RetryPolicy, Session, SessionConfig,
+};
+use secrecy::ExposeSecret as _;
+
+use super::args::{ApiArgs, Cli, Command, CredentialArgs, GatewayArgs, TokenSourceArgs};
+use super::{Format, demo, output, secrets};
+
+pub async fn dispatch(cli: Cli) -> Result<u8> {
+    let format = cli.format;
+    match cli.command {
+        Command::Pods => {
+            output::print_pods(format);
+            Ok(0)
+        }
+        Command::Login(args) => login(&args, format).await,
+        Command::Token(args) => token(&args).await,
+        Command::Inspect(args) => inspect(&args, format),
+        Command::Api(args) => api(&args).await,
+        Command::Demo => demo::run(format).await,
+    }
+}
+
+/// Builds a session from the command line and the environment.
+pub fn session_from_args(args: &CredentialArgs) -> Result<Session> {
+    let platform = match &args.platform {
+        Some(name) => name.parse::<Platform>()?,
+        None => Platform::detect_from_process(),
+    };
+    let backend = args
+        .backend
+        .as_deref()
+        .map(str::parse::<Backend>)
+        .transpose()?;
+    let gateway = gateway_from_args(&args.gateway)?;
+    let credential = secrets::credential(args, backend)?;
+
+    let mut config = SessionConfig::new(gateway, credential, platform);
+    config.backend = backend;
+    config.http = http_settings(&args.gateway)?;
+    config.retry = RetryPolicy {
+        max_attempts: args.gateway.max_attempts,
+        deadline: Duration::from_secs(args.gateway.deadline),
+        ..RetryPolicy::default()
+    };
+    config.verify_path = normalize_path(&args.gateway.verify_path)?;
+    Session::new(config)
+}
+
+fn gateway_from_args(args: &GatewayArgs) -> Result<Gateway> {
+    Gateway::resolve(
+        args.pod.as_deref(),
+        args.gateway_url.as_deref(),
+        args.allow_insecure_loopback,
+    )
+}
+
+fn http_settings(args: &GatewayArgs) -> Result<HttpSettings> {
+    let extra_ca_pem = match &args.ca_file {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| Error::io("reading the CA file", path.display().to_string(), e))?,
+        ),
+        None => None,
+    };
+    Ok(HttpSettings {
+        extra_ca_pem,
+        request_timeout: Duration::from_secs(args.timeout),
+        ..HttpSettings::default()
+    })
+}
+
+fn normalize_path(path: &str) -> Result<String> {
+    let path = path.trim();
+    if !path.starts_with('/') || path.contains("://") || path.contains('#') {
+        return Err(Error::InvalidArgument {
+            message: format!(
+                "invalid gateway path '{path}'; give a path that starts with '/', such as /csapi/v1.3/images"
+            ),
+        });
+    }
+    Ok(path.to_owned())
+}
+
+async fn login(args: &CredentialArgs, format: Format) -> Result<u8> {
+    let session = session_from_args(args)?;
+    let summary = session.login().await?;
+    output::register_masks(session.platform(), &session.mask_forms(), false);
+    output::print_login(&summary, format);
+    Ok(0)
+}
+
+async fn token(args: &CredentialArgs) -> Result<u8> {
+    let session = session_from_args(args)?;
+    let token = session.bearer_token().await?;
+    // Standard output is usually captured by `$(...)` here, so the mask
+    // commands go to standard error.
+    // NOTE: this relies on the GitHub Actions runner reading workflow commands
+    // from standard error as well as standard output.
+    output::register_masks(session.platform(), &session.mask_forms(), true);
+    output::println_stdout(token.expose_secret());
+    Ok(0)
+}
+
+fn inspect(args: &TokenSourceArgs, format: Format) -> Result<u8> {
+    let raw = secrets::api_token(args)?;
+    let inspected = InspectedToken::parse(raw.expose_secret())?;
+    let report = output::inspect_report(&inspected.shape, &inspected.fingerprint, now_unix());
+    output::print_inspect(&report, format);
+    Ok(0)
+}
+
+async fn api(args: &ApiArgs) -> Result<u8> {
+    let method = reqwest::Method::from_bytes(args.method.trim().to_ascii_uppercase().as_bytes())
+        .map_err(|_| Error::InvalidArgument {
+            message: format!(
+                "invalid HTTP method '{}'; use GET, POST, PUT, PATCH or DELETE",
+                args.method
+            ),
+        })?;
+    let path = normalize_path(&args.path)?;
+    let body = match &args.input {
+        None => None,
+        Some(path) if path.as_os_str() == "-" => {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .map_err(|e| Error::io("reading the request body from", "standard input", e))?;
+            Some(bytes)
+        }
+        Some(path) => Some(std::fs::read(path).map_err(|e| {
+            Error::io(
+                "reading the request body file",
+                path.display().to_string(),
+                e,
+            )
+        })?),
+    };
+
+    let session = session_from_args(&args.credentials)?;
+    let response = session
+        .request(
+            method.clone(),
+            &path,
+            body.as_deref().map(|b| (b, args.content_type.as_str())),
+        )
+        .await?;
+    output::register_masks(session.platform(), &session.mask_forms(), false);
+
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(&response.body);
+    if !response.body.ends_with(b"\n") && !response.body.is_empty() {
+        let _ = stdout.write_all(b"\n");
+    }
+    let _ = stdout.flush();
+    if (200..300).contains(&response.status) {
+        Ok(0)
+    } else {
+        Err(Error::Api {
+            target: session.gateway().target(),
+            method: method.to_string(),
+            path: path.split('?').next().unwrap_or(&path).to_owned(),
+            detail: format!("HTTP {}", response.status),
+            status: Some(response.status),
+        })
+    }
+}
