@@ -163,7 +163,9 @@ async fn exit_codes_match_qscanner() {
     sim.revoke_token(&revoked);
     let no_cs = sim.mint_token(TokenSpec::opaque("scanner", &["VM SCANNER"]));
 
-    let cases: [(&str, Vec<(&str, &str)>, Vec<&str>, i32); 6] = [
+    // (case, environment, extra arguments, expected exit code)
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Vec<&'a str>, i32);
+    let cases: [Case; 6] = [
         (
             "valid token",
             vec![("QUALYS_ACCESS_TOKEN", &good)],
