@@ -58,8 +58,7 @@ pub async fn exchange_password(
         }),
         status => Verdict::Fail(Error::Api {
             target: gateway.target(),
-            method: "POST".into(),
-            path: "/auth".into(),
+            request: "POST /auth".into(),
             detail: format!("HTTP {status}{}", http::excerpt(&response.body)),
             status: Some(status),
         }),
@@ -144,8 +143,7 @@ pub async fn verify_bearer(
         403 => Verdict::Fail(forbidden(gateway)),
         status => Verdict::Fail(Error::Api {
             target: gateway.target(),
-            method: "GET".into(),
-            path: path_only.into(),
+            request: format!("GET {path_only}"),
             detail: format!("HTTP {status}{}", http::excerpt(&response.body)),
             status: Some(status),
         }),

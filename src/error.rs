@@ -129,11 +129,11 @@ pub enum Error {
     #[error("{message}")]
     PermissionDenied { message: String },
 
-    #[error("the gateway {target} answered {method} {path} with {detail}")]
+    #[error("the gateway {target} answered {request} with {detail}")]
     Api {
         target: Target,
-        method: String,
-        path: String,
+        /// Method and path, e.g. `POST /auth`.
+        request: String,
         detail: String,
         status: Option<u16>,
     },

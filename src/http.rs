@@ -340,15 +340,13 @@ fn final_error(
         },
         LastFailure::Status(status, body) => Error::Api {
             target,
-            method: context.method.to_owned(),
-            path: context.path.to_owned(),
+            request: format!("{} {}", context.method, context.path),
             detail: format!("HTTP {status} after {attempts} attempt(s){body}"),
             status: Some(status),
         },
         LastFailure::Unusable(cause) => Error::Api {
             target,
-            method: context.method.to_owned(),
-            path: context.path.to_owned(),
+            request: format!("{} {}", context.method, context.path),
             detail: format!("{cause} after {attempts} attempt(s)"),
             status: None,
         },

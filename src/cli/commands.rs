@@ -167,8 +167,7 @@ async fn api(args: &ApiArgs) -> Result<u8> {
     } else {
         Err(Error::Api {
             target: session.gateway().target(),
-            method: method.to_string(),
-            path: path.split('?').next().unwrap_or(&path).to_owned(),
+            request: format!("{method} {}", path.split('?').next().unwrap_or(&path)),
             detail: format!("HTTP {}", response.status),
             status: Some(response.status),
         })
