@@ -24,6 +24,8 @@ pub struct HttpSettings {
     pub connect_timeout: Duration,
     /// Time allowed for one request, response body included.
     pub request_timeout: Duration,
+    /// Which proxy carries the requests.
+    pub proxy: ProxySettings,
 }
 
 impl Default for HttpSettings {
@@ -32,7 +34,99 @@ impl Default for HttpSettings {
             extra_ca_pem: None,
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
+            proxy: ProxySettings::Environment,
         }
+    }
+}
+
+/// How requests reach the gateway.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ProxySettings {
+    /// `HTTPS_PROXY`/`https_proxy`, `ALL_PROXY` and `NO_PROXY`/`no_proxy`
+    /// from the environment, as curl reads them.
+    #[default]
+    Environment,
+    /// Direct connections only, whatever the environment says.
+    Direct,
+    /// A proxy given by the host: the CLI's `--proxy`, Jenkins's proxy
+    /// configuration, the Azure DevOps agent's proxy.
+    Explicit(ExplicitProxy),
+}
+
+/// A proxy URL (`http://` or `https://`), optional credentials and hosts that bypass it.
+#[derive(Clone)]
+pub struct ExplicitProxy {
+    pub url: String,
+    pub username: Option<String>,
+    pub password: Option<secrecy::SecretString>,
+    /// Comma-separated hosts, domains (`.example.com`) and CIDR ranges, as in `NO_PROXY`.
+    pub no_proxy: Option<String>,
+}
+
+impl ExplicitProxy {
+    /// A proxy without credentials or exceptions.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            username: None,
+            password: None,
+            no_proxy: None,
+        }
+    }
+
+    fn password_digest(&self) -> Option<[u8; 32]> {
+        use secrecy::ExposeSecret as _;
+        use sha2::Digest as _;
+
+        self.password
+            .as_ref()
+            .map(|p| sha2::Sha256::digest(p.expose_secret().as_bytes()).into())
+    }
+}
+
+impl std::fmt::Debug for ExplicitProxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExplicitProxy")
+            .field("url", &redact_url(&self.url))
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "[REDACTED]"))
+            .field("no_proxy", &self.no_proxy)
+            .finish()
+    }
+}
+
+// Settings key the client cache: two proxies that differ only in password
+// must not share a client, so the password takes part through its digest.
+impl PartialEq for ExplicitProxy {
+    fn eq(&self, other: &Self) -> bool {
+        self.url == other.url
+            && self.username == other.username
+            && self.no_proxy == other.no_proxy
+            && self.password_digest() == other.password_digest()
+    }
+}
+
+impl Eq for ExplicitProxy {}
+
+impl std::hash::Hash for ExplicitProxy {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.url.hash(state);
+        self.username.hash(state);
+        self.no_proxy.hash(state);
+        self.password_digest().hash(state);
+    }
+}
+
+/// Removes user information from a URL before it is shown.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut url) if !url.username().is_empty() || url.password().is_some() => {
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.to_string()
+        }
+        Ok(url) => url.to_string(),
+        Err(_) => "(unparsable URL)".to_owned(),
     }
 }
 
@@ -75,9 +169,48 @@ fn build_client(settings: &HttpSettings) -> Result<reqwest::Client> {
         builder = builder.tls_certs_merge(certs);
     }
 
+    builder = match &settings.proxy {
+        ProxySettings::Environment => builder,
+        ProxySettings::Direct => builder.no_proxy(),
+        ProxySettings::Explicit(proxy) => builder.proxy(explicit_proxy(proxy)?),
+    };
+
     builder
         .build()
         .map_err(|e| Error::internal(format!("building the HTTP client failed: {e}")))
+}
+
+fn explicit_proxy(proxy: &ExplicitProxy) -> Result<reqwest::Proxy> {
+    use secrecy::ExposeSecret as _;
+
+    let shown = redact_url(&proxy.url);
+    let parsed = url::Url::parse(&proxy.url).map_err(|e| {
+        Error::invalid(format!(
+            "invalid proxy URL '{shown}': {e}; expected a URL such as http://proxy.example.com:3128"
+        ))
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+        return Err(Error::invalid(format!(
+            "invalid proxy URL '{shown}': use http:// or https:// with a host, such as http://proxy.example.com:3128"
+        )));
+    }
+    let mut result = reqwest::Proxy::all(parsed.as_str())
+        .map_err(|e| Error::invalid(format!("invalid proxy URL '{shown}': {e}")))?;
+    match (&proxy.username, &proxy.password) {
+        (Some(username), Some(password)) => {
+            result = result.basic_auth(username, password.expose_secret());
+        }
+        (Some(_), None) | (None, Some(_)) => {
+            return Err(Error::invalid(
+                "proxy credentials need both a user name and a password",
+            ));
+        }
+        (None, None) => {}
+    }
+    if let Some(list) = proxy.no_proxy.as_deref().filter(|l| !l.trim().is_empty()) {
+        result = result.no_proxy(reqwest::NoProxy::from_string(list));
+    }
+    Ok(result)
 }
 
 /// How often and how long to retry transient failures.
@@ -207,6 +340,16 @@ pub async fn send<T>(
                     });
                 }
                 let cause = describe(&e);
+                if cause.contains("proxy authorization required") {
+                    // A 407 from the proxy does not heal by retrying.
+                    return Err(Error::Network {
+                        target: context.target.clone(),
+                        attempts,
+                        cause: format!(
+                            "{cause}; the proxy requires authentication: set --proxy-username (or QUALYS_PROXY_USERNAME) and QUALYS_PROXY_PASSWORD"
+                        ),
+                    });
+                }
                 let connect_failed = e.is_connect();
                 last = if e.is_timeout() {
                     LastFailure::Timeout(cause)

@@ -35,7 +35,7 @@ pub use auth::{ApiResponse, DEFAULT_VERIFY_PATH};
 pub use blocking::BlockingSession;
 pub use error::{Error, ErrorCode, Result, Target};
 pub use gateway::{Gateway, PODS, Pod};
-pub use http::{HttpSettings, RetryPolicy};
+pub use http::{ExplicitProxy, HttpSettings, ProxySettings, RetryPolicy};
 pub use platform::{Backend, CREDENTIAL_RULE, CredentialKind, Platform};
 pub use session::{Credential, LoginSummary, Session, SessionConfig};
 pub use token::{Claims, InspectedToken, TokenShape};

@@ -70,6 +70,25 @@ pub struct GatewayArgs {
     #[arg(long, env = "QUALYS_CA_FILE", value_name = "PATH")]
     pub ca_file: Option<PathBuf>,
 
+    /// Proxy URL for gateway requests, or "none" for direct connections. Without it,
+    /// HTTPS_PROXY, ALL_PROXY and NO_PROXY from the environment apply. The proxy password
+    /// is read from QUALYS_PROXY_PASSWORD, never from an option.
+    #[arg(long, env = "QUALYS_PROXY", value_name = "URL")]
+    pub proxy: Option<String>,
+
+    /// User name for proxy authentication (with QUALYS_PROXY_PASSWORD).
+    #[arg(
+        long,
+        env = "QUALYS_PROXY_USERNAME",
+        value_name = "NAME",
+        requires = "proxy"
+    )]
+    pub proxy_username: Option<String>,
+
+    /// Comma-separated hosts, domains and CIDR ranges that bypass --proxy.
+    #[arg(long, value_name = "LIST", requires = "proxy")]
+    pub no_proxy: Option<String>,
+
     /// Seconds allowed for one request.
     #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,

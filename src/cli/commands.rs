@@ -9,7 +9,8 @@ use qualys_ci_auth::time_fmt::now_unix;
 use qualys_ci_auth::{
     Error, Gateway, HttpSettings, InspectedToken, Result, RetryPolicy, Session, SessionConfig,
 };
-use secrecy::ExposeSecret as _;
+use qualys_ci_auth::{ExplicitProxy, ProxySettings};
+use secrecy::{ExposeSecret as _, SecretString};
 
 use super::args::{ApiArgs, Cli, Command, CredentialArgs, GatewayArgs, TokenSourceArgs};
 use super::{Format, demo, output, secrets};
@@ -74,8 +75,38 @@ fn http_settings(args: &GatewayArgs) -> Result<HttpSettings> {
     Ok(HttpSettings {
         extra_ca_pem,
         request_timeout: Duration::from_secs(args.timeout),
+        proxy: proxy_settings(args)?,
         ..HttpSettings::default()
     })
+}
+
+fn proxy_settings(args: &GatewayArgs) -> Result<ProxySettings> {
+    let Some(url) = args
+        .proxy
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+    else {
+        return Ok(ProxySettings::Environment);
+    };
+    if url.eq_ignore_ascii_case("none") {
+        return Ok(ProxySettings::Direct);
+    }
+    let password = std::env::var("QUALYS_PROXY_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .map(SecretString::from);
+    if args.proxy_username.is_some() != password.is_some() {
+        return Err(Error::invalid(
+            "proxy authentication needs both --proxy-username (or QUALYS_PROXY_USERNAME) and QUALYS_PROXY_PASSWORD",
+        ));
+    }
+    Ok(ProxySettings::Explicit(ExplicitProxy {
+        url: url.to_owned(),
+        username: args.proxy_username.clone(),
+        password,
+        no_proxy: args.no_proxy.clone(),
+    }))
 }
 
 fn normalize_path(path: &str) -> Result<String> {
