@@ -1,11 +1,11 @@
 //! The two gateway exchanges: user name and password for a JWT, and a bearer check.
 //!
 //! - `POST <gateway>/auth` with the form fields `username`, `password` and
-//!   `token=true` answers 200 or 201 with the JWT as plain text. A 401 means
+//!   `token=true` returns 200 or 201 with the JWT as plain text. A 401 means
 //!   the credentials were rejected; it is never retried, because repeated
 //!   failed logins lock Qualys accounts, and no other 4xx is retried either.
 //! - `GET <gateway>/csapi/v1.3/images?pageNumber=1&pageSize=1` with the
-//!   bearer token answers 200 with `{"data": [...]}`. It proves the token and
+//!   bearer token returns 200 with `{"data": [...]}`. It proves the token and
 //!   its Container Security permission in one cheap call: 401 means invalid,
 //!   expired or revoked, 403 means the permission is missing.
 
@@ -67,7 +67,7 @@ pub async fn exchange_password(
     http::send(&context, build, judge).await
 }
 
-/// Reads a JWT from a `/auth` body, or asks for a retry when the body is
+/// Reads a JWT from a `/auth` body, or requests a retry when the body is
 /// not one (empty, an HTML page, cut short).
 fn jwt_from_body(body: &[u8]) -> Verdict<SecretString> {
     let Ok(text) = std::str::from_utf8(body) else {
@@ -151,7 +151,7 @@ pub async fn verify_bearer(
     http::send(&context, build, judge).await
 }
 
-/// The error for a 403 on a Container Security call.
+/// Builds the error for a 403 on a Container Security call.
 pub fn forbidden(gateway: &Gateway) -> Error {
     Error::PermissionDenied {
         message: format!(
@@ -162,7 +162,7 @@ pub fn forbidden(gateway: &Gateway) -> Error {
     }
 }
 
-/// The answer to an authenticated API call, whatever its status.
+/// The response to an authenticated API call, whatever its status.
 #[derive(Clone, Debug)]
 pub struct ApiResponse {
     pub status: u16,

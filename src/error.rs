@@ -27,9 +27,9 @@ pub enum ErrorCode {
     TokenExpired = 12,
     /// The token lacks a permission, such as the Container Security scope (HTTP 403).
     PermissionDenied = 13,
-    /// The gateway answered with an unexpected status or body.
+    /// The gateway returned an unexpected status or body.
     ApiError = 20,
-    /// The gateway kept answering 429 Too Many Requests.
+    /// The gateway kept returning 429 Too Many Requests.
     RateLimited = 21,
     /// The gateway could not be reached.
     NetworkError = 30,
@@ -80,7 +80,7 @@ impl ErrorCode {
     }
 }
 
-/// Where a request went, for error messages: a wrong region looks exactly
+/// The destination of a request, for error messages: a wrong region looks exactly
 /// like a wrong credential, so every remote error names both.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Target {

@@ -24,7 +24,7 @@ pub struct HttpSettings {
     pub connect_timeout: Duration,
     /// Time allowed for one request, response body included.
     pub request_timeout: Duration,
-    /// Which proxy carries the requests.
+    /// The proxy that carries requests.
     pub proxy: ProxySettings,
 }
 
@@ -39,14 +39,14 @@ impl Default for HttpSettings {
     }
 }
 
-/// How requests reach the gateway.
+/// Proxy choice for gateway requests.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub enum ProxySettings {
     /// `HTTPS_PROXY`/`https_proxy`, `ALL_PROXY` and `NO_PROXY`/`no_proxy`
     /// from the environment, as curl reads them.
     #[default]
     Environment,
-    /// Direct connections only, whatever the environment says.
+    /// Direct connections only, ignoring the proxy variables of the environment.
     Direct,
     /// A proxy given by the host: the CLI's `--proxy`, Jenkins's proxy
     /// configuration, the Azure DevOps agent's proxy.
@@ -64,7 +64,7 @@ pub struct ExplicitProxy {
 }
 
 impl ExplicitProxy {
-    /// A proxy without credentials or exceptions.
+    /// Creates a proxy setting without credentials or exceptions.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
@@ -163,7 +163,7 @@ fn build_client(settings: &HttpSettings) -> Result<reqwest::Client> {
         })?;
         if certs.is_empty() {
             return Err(Error::invalid(
-                "the CA bundle holds no certificate; pass a file with one or more -----BEGIN CERTIFICATE----- blocks",
+                "the CA bundle contains no certificate; pass a file with one or more -----BEGIN CERTIFICATE----- blocks",
             ));
         }
         builder = builder.tls_certs_merge(certs);
@@ -254,7 +254,7 @@ impl RetryPolicy {
     }
 }
 
-/// Which failures a request may be retried on.
+/// Failures on which a request may be retried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RetryOn {
     /// Connection failures, timeouts, 5xx, 429 and unusable 2xx bodies.
@@ -275,10 +275,10 @@ pub struct Response {
     pub body: Vec<u8>,
 }
 
-/// What the caller makes of one response.
+/// The caller's decision on one response.
 pub enum Verdict<T> {
     Done(T),
-    /// An unusable answer that may be transient (an HTML maintenance page, an
+    /// An unusable response that may be transient (an HTML maintenance page, an
     /// empty or truncated body): retried under the policy.
     Retry(String),
     Fail(Error),
@@ -507,7 +507,7 @@ fn failure_text(failure: &LastFailure) -> String {
     }
 }
 
-/// Returns the wait a `Retry-After` header asks for: delay-seconds or an HTTP-date.
+/// Returns the delay that a `Retry-After` header requests, given as delay-seconds or an HTTP-date.
 pub fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(seconds) = value.parse::<u64>() {
@@ -520,7 +520,7 @@ pub fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
     )
 }
 
-/// A short, printable start of a response body for error messages. Bodies
+/// Returns a short, printable start of a response body for error messages. Bodies
 /// come from the gateway and never echo our secrets back.
 pub fn excerpt(body: &[u8]) -> String {
     const MAX: usize = 200;

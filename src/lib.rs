@@ -1,10 +1,10 @@
 //! qualys-ci-auth: authentication for Qualys container-security scans in CI/CD.
 //!
-//! The core resolves the Qualys platform (POD) to its API gateway, checks a
-//! credential against the rule table (API token for QScanner everywhere;
-//! user name and password for the CICD Sensor on Jenkins only), obtains and
-//! caches bearer tokens, verifies them with the gateway, and reports what a
-//! token carries. Hosts (the CLI, the C ABI, the Java bridge, the Azure
+//! The core resolves the Qualys platform (POD) to its API gateway and checks
+//! a credential against the rule table: an API token for QScanner
+//! everywhere, a user name and password for the CICD Sensor on Jenkins only.
+//! It obtains and caches bearer tokens, verifies them with the gateway, and
+//! reports what a token carries. Hosts (the CLI, the C ABI, the Java bridge, the Azure
 //! DevOps task) only convert types and errors around it.
 //!
 //! ```no_run

@@ -11,7 +11,7 @@ use qualys_gateway_simulator::{Simulator, TokenSpec};
 
 const BIN: &str = env!("CARGO_BIN_EXE_qualys-ci-auth");
 
-/// A command with an empty environment, so that the test machine's CI
+/// Returns a command with an empty environment, so that the test machine's CI
 /// variables cannot change platform detection.
 fn cli() -> Command {
     let mut command = Command::new(BIN);
@@ -22,7 +22,7 @@ fn cli() -> Command {
     command
 }
 
-/// A command against the simulator, with `args` (the subcommand first) and
+/// Returns a command against the simulator, with `args` (the subcommand first) and
 /// short retry settings, logging everything at TRACE level.
 fn against(sim: &Simulator, ca: &tempfile::NamedTempFile, args: &[&str]) -> Command {
     let mut command = cli();

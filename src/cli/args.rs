@@ -51,7 +51,7 @@ pub enum Command {
     Demo,
 }
 
-/// Where the gateway is and how to reach it.
+/// Gateway location and connection settings.
 #[derive(Debug, Args)]
 pub struct GatewayArgs {
     /// Qualys platform (POD), e.g. US1 or EU2; see `pods`.
@@ -106,14 +106,14 @@ pub struct GatewayArgs {
     pub verify_path: String,
 }
 
-/// Where an API token comes from.
+/// Sources of the API access token.
 #[derive(Debug, Args)]
 pub struct TokenSourceArgs {
-    /// Environment variable that holds the API access token.
+    /// Environment variable that contains the API access token.
     #[arg(long, default_value = "QUALYS_ACCESS_TOKEN", value_name = "NAME")]
     pub token_env: String,
 
-    /// File that holds the API access token (a trailing newline is fine).
+    /// File that contains the API access token (a trailing newline is fine).
     #[arg(long, value_name = "PATH", conflicts_with = "token_stdin")]
     pub token_file: Option<PathBuf>,
 
@@ -144,7 +144,7 @@ pub struct CredentialArgs {
     #[arg(long, env = "QUALYS_USERNAME")]
     pub username: Option<String>,
 
-    /// Environment variable that holds the password.
+    /// Environment variable that contains the password.
     #[arg(long, default_value = "QUALYS_PASSWORD", value_name = "NAME")]
     pub password_env: String,
 
