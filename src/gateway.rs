@@ -138,9 +138,19 @@ impl Gateway {
         let pod = pod.map(str::trim).filter(|p| !p.is_empty());
         let gateway_url = gateway_url.map(str::trim).filter(|u| !u.is_empty());
         match (pod, gateway_url) {
-            (Some(_), Some(_)) => Err(Error::invalid(
-                "both a POD and a gateway URL were given; pass only one of --pod and --gateway-url",
-            )),
+            // Hosts such as the Jenkins step export both; when they agree, accept them.
+            (Some(name), Some(url)) => {
+                let by_pod = Self::from_pod(find_pod(name)?);
+                let by_url = Self::from_url(url, allow_insecure_loopback)?;
+                if by_pod == by_url {
+                    Ok(by_pod)
+                } else {
+                    Err(Error::invalid(format!(
+                        "the POD '{name}' ({}) and the gateway URL '{}' name different gateways; pass only one of --pod and --gateway-url",
+                        by_pod.url, by_url.url
+                    )))
+                }
+            }
             (Some(name), None) => Ok(Self::from_pod(find_pod(name)?)),
             (None, Some(url)) => Self::from_url(url, allow_insecure_loopback),
             (None, None) => Err(Error::invalid(format!(
@@ -373,10 +383,15 @@ mod tests {
     }
 
     #[test]
-    fn pod_and_url_together_rejected() {
+    fn pod_and_url_must_agree() {
         let err =
             Gateway::resolve(Some("US1"), Some("https://gateway.example.com"), false).unwrap_err();
-        assert!(err.to_string().contains("only one"));
+        assert!(err.to_string().contains("different gateways"), "{err}");
+
+        let same = Gateway::resolve(Some("eu1"), Some("https://qg1.apps.qualys.eu/"), false)
+            .expect("same gateway");
+        assert_eq!(same.pod, Some("EU1"));
+        assert_eq!(same.url, "https://gateway.qg1.apps.qualys.eu");
     }
 
     #[test]
