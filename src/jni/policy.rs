@@ -64,7 +64,7 @@ pub(crate) fn exception_class(code: ErrorCode) -> &'static JNIStr {
     }
 }
 
-/// What a JNI entry point can fail with.
+/// Failure of a JNI entry point.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum BridgeError {
     /// An error from the core, thrown as the exception class of its code.
@@ -80,8 +80,8 @@ pub(crate) enum BridgeError {
 pub(crate) type BridgeResult<T> = std::result::Result<T, BridgeError>;
 
 /// Throws the bridge's exception types for errors and panics, and returns
-/// the JNI default (`0`, `false`, `null`) to the caller, which Java never
-/// sees because the exception is pending.
+/// the JNI default (`0`, `false`, `null`) to the caller. Java never reads
+/// that value because the exception is pending.
 #[derive(Debug, Default)]
 pub struct ThrowBridgeException;
 

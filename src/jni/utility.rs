@@ -133,7 +133,7 @@ pub extern "system" fn Java_io_qualysciauth_bridge_NativeBridge_credentialRule<'
         .resolve::<ThrowBridgeException>()
 }
 
-/// `static native String[] podNames()`: the POD names the core knows.
+/// `static native String[] podNames()`: the names in the core's POD table.
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_io_qualysciauth_bridge_NativeBridge_podNames<'local>(
     mut unowned_env: EnvUnowned<'local>,

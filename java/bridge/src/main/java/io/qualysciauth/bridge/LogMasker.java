@@ -19,7 +19,7 @@ import java.util.List;
 /**
  * Replaces every occurrence of a secret's forms in log output with {@value #MASK}.
  *
- * <p>It works on the encoded bytes of a log line, as a console filter sees
+ * <p>It works on the encoded bytes of a log line, as a console filter receives
  * them, so the secrets never become {@code String}s. The forms come from
  * {@link QualysSession#maskForms()} or {@link QualysAuth#maskForms}; where two
  * overlap at one position, the longest wins. {@link #close()} clears the

@@ -71,7 +71,7 @@ public final class QualysAuth {
         return NativeBridge.credentialRule();
     }
 
-    /** Returns the POD names the core knows, such as {@code US1}. */
+    /** Returns the names in the core's POD table, such as {@code US1}. */
     public static List<String> podNames() throws QualysAuthException {
         NativeLibrary.load();
         return List.of(NativeBridge.podNames());

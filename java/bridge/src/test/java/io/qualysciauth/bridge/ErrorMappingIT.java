@@ -66,7 +66,8 @@ class ErrorMappingIT {
     void unknownPodIsInvalidArgument() {
         InvalidArgumentException error = expect(InvalidArgumentException.class, ErrorCode.INVALID_ARGUMENT,
                 () -> open(SessionOptions.builder().pod("XX9").build(), Credential.apiToken("a.b.c".toCharArray())));
-        assertTrue(error.getMessage().contains("'XX9'") && error.getMessage().contains("US1"), error.getMessage());
+        assertTrue(error.getMessage().contains("'XX9'"), error.getMessage());
+        assertTrue(error.getMessage().contains("US1"), error.getMessage());
     }
 
     @Test

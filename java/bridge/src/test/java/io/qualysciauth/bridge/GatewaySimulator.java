@@ -119,7 +119,7 @@ public final class GatewaySimulator implements AutoCloseable {
         return prefix + "-" + ProcessHandle.current().pid() + "-" + UNIQUE.incrementAndGet();
     }
 
-    /** Registers a user with the Container Security module unless {@code modules} says otherwise. */
+    /** Registers a user with {@code modules}, or with the Container Security module when none are given. */
     public void addUser(String username, String password, String... modules) throws Exception {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("username", username);

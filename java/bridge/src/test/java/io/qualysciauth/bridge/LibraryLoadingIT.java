@@ -49,8 +49,8 @@ class LibraryLoadingIT {
     @Test
     void loadsFromTheJarIntoAPrivateDirectory() throws Exception {
         URL resource = NativeLibrary.class.getResource(RESOURCE);
-        assertTrue(resource != null && resource.getProtocol().equals("jar"),
-                "the test runs against the packaged jar, found " + resource);
+        assertTrue(resource != null, "the jar has " + RESOURCE);
+        assertEquals("jar", resource.getProtocol(), "the test runs against the packaged jar, found " + resource);
 
         assertTrue(QualysAuth.nativeVersion().matches("\\d+\\.\\d+\\.\\d+.*"));
         Path loaded = NativeLibrary.loadedFrom().orElseThrow();
@@ -141,8 +141,8 @@ class LibraryLoadingIT {
             InvocationTargetException thrown = assertThrows(InvocationTargetException.class,
                     () -> call(loader, "NativeLibrary", "load"));
             String message = thrown.getCause().getMessage();
-            assertTrue(message.contains(missing.toString()) && message.contains(NativeLibrary.PATH_PROPERTY),
-                    message);
+            assertTrue(message.contains(missing.toString()), message);
+            assertTrue(message.contains(NativeLibrary.PATH_PROPERTY), message);
         }
     }
 

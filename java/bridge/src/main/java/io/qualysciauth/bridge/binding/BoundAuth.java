@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The outcome of {@link QualysAuthBinding#bind}: what a pipeline block sees
+ * The outcome of {@link QualysAuthBinding#bind}: what a pipeline block gets
  * and what the host must mask while it runs.
  *
  * <p>It owns a copy of the bearer token and of the mask forms, and

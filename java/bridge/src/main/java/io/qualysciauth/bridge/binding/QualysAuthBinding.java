@@ -19,8 +19,8 @@ import java.util.Objects;
 /**
  * Everything the Jenkins step {@code withQualysAuth} decides, as plain Java:
  * which gateway to use (the step's {@code pod} or {@code gatewayUrl}, else
- * the global default), what the credential kind means, and what the block
- * sees and what is masked. The Jenkins plugin only adapts Jenkins types to
+ * the global default), what the credential kind means, what the block
+ * gets and what is masked. The Jenkins plugin only adapts Jenkins types to
  * these methods, so this logic is tested without Jenkins.
  *
  * <p>The rule: a "Secret text" credential is an API access token for the
@@ -122,7 +122,7 @@ public final class QualysAuthBinding {
         }
     }
 
-    /** Returns the variables without secrets that the block sees for {@code gateway}. */
+    /** Returns the variables without secrets that the block gets for {@code gateway}. */
     static Map<String, String> variables(Gateway gateway) {
         Map<String, String> variables = new LinkedHashMap<>();
         variables.put(GATEWAY_VARIABLE, gateway.url());

@@ -65,7 +65,8 @@ class QualysAuthBindingIT {
 
         InvalidArgumentException none = assertThrows(InvalidArgumentException.class,
                 () -> QualysAuthBinding.resolveGateway(null, null, null, null));
-        assertTrue(none.getMessage().contains("US1") && none.getMessage().contains("KSA1"), none.getMessage());
+        assertTrue(none.getMessage().contains("US1"), none.getMessage());
+        assertTrue(none.getMessage().contains("KSA1"), none.getMessage());
 
         InvalidArgumentException plainHttp = assertThrows(InvalidArgumentException.class,
                 () -> QualysAuthBinding.resolveGateway(null, "http://gateway.example.com", null, null));
