@@ -36,7 +36,7 @@ final class JenkinsCredentials {
             return CredentialSource.notFound("(none: pass credentialsId to withQualysAuth)");
         }
         StandardCredentials found = CredentialsProvider.findCredentialById(credentialsId, StandardCredentials.class,
-                run, List.of());
+                run);
         if (found == null) {
             return CredentialSource.notFound(credentialsId);
         }
