@@ -25,6 +25,7 @@ pub mod blocking;
 pub mod error;
 pub mod gateway;
 pub mod http;
+pub mod jni;
 pub mod mask;
 pub mod platform;
 pub mod session;
