@@ -21,6 +21,7 @@ use super::policy::{BridgeResult, ThrowBridgeException};
 use crate::blocking::BlockingSession;
 use crate::error::Error;
 use crate::gateway::Gateway;
+use crate::http::{ExplicitProxy, ProxySettings};
 use crate::platform::{Backend, Platform};
 use crate::session::{Credential, LoginSummary, SessionConfig};
 
@@ -130,20 +131,34 @@ pub extern "system" fn Java_io_qualysciauth_bridge_NativeBridge_open<'local>(
                 config.verify_path = path;
             }
 
-            // NOTE: the core's HttpSettings has no proxy field yet, so Jenkins's
-            // proxy is read and dropped here; requests follow the process's
-            // HTTPS_PROXY/NO_PROXY variables instead. Set the proxy on
-            // `config.http` here once the core accepts one.
-            let _proxy = (
-                optional_string(env, &proxy_host)?,
-                proxy_port,
-                optional_string(env, &proxy_username)?,
-                if proxy_password.is_null() {
+            // Jenkins's proxy has already been matched against its "No Proxy
+            // Host" list by the plugin, so it applies to this gateway as given.
+            if let Some(host) = optional_string(env, &proxy_host)? {
+                let port = u16::try_from(proxy_port)
+                    .ok()
+                    .filter(|p| *p != 0)
+                    .ok_or_else(|| {
+                        Error::invalid(format!(
+                            "the proxy port {proxy_port} is out of range; pass 1 to 65535"
+                        ))
+                    })?;
+                let password = if proxy_password.is_null() {
                     None
                 } else {
                     Some(read_secret(env, &proxy_password, "proxy password")?)
-                },
-            );
+                };
+                let host = if host.contains(':') && !host.starts_with('[') {
+                    format!("[{host}]")
+                } else {
+                    host
+                };
+                config.http.proxy = ProxySettings::Explicit(ExplicitProxy {
+                    url: format!("http://{host}:{port}"),
+                    username: optional_string(env, &proxy_username)?,
+                    password,
+                    no_proxy: None,
+                });
+            }
 
             let session = BlockingSession::new(config)?;
             Ok(Box::into_raw(Box::new(session)) as jlong)

@@ -8,10 +8,10 @@ import java.util.Optional;
  * configuration. The password array is the caller's; {@link #close()}
  * clears it, and {@link #toString()} never shows it.
  *
- * <p>NOTE: the native core has no proxy setting yet. The bridge passes these
- * values to the native library, which does not apply them: requests go
- * through the proxy in the process's {@code HTTPS_PROXY} and {@code NO_PROXY}
- * variables, or directly.
+ * <p>The native library sends every gateway request of a session through this
+ * proxy with HTTP CONNECT, authenticating with Basic credentials when a user
+ * name and password are given. Without proxy settings, the process's
+ * {@code HTTPS_PROXY} and {@code NO_PROXY} variables apply.
  */
 public final class ProxySettings implements AutoCloseable {
     private final String host;

@@ -53,10 +53,7 @@ final class QualysAuthExecution extends GeneralNonBlockingStepExecution {
             try (ProxySettings proxy = JenkinsProxy.forGateway(gateway);
                     BoundAuth bound = QualysAuthBinding.bind(source, gateway, global.sessionTemplate(proxy))) {
                 if (proxy != null) {
-                    // NOTE: see ProxySettings: the core does not apply the proxy yet.
-                    log.println("withQualysAuth: Jenkins's proxy " + proxy.host() + ":" + proxy.port()
-                            + " is not applied to Qualys requests yet; they use the controller's HTTPS_PROXY "
-                            + "and NO_PROXY variables, or connect directly");
+                    log.println("withQualysAuth: using Jenkins's proxy " + proxy.host() + ":" + proxy.port());
                 }
                 log.println("withQualysAuth: " + QualysAuthBinding.describe(bound.summary()));
                 startBody(run, bound);
