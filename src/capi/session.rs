@@ -220,12 +220,24 @@ pub extern "C" fn qca_session_free(session: *mut qca_session) {
 #[cfg(test)]
 mod tests {
     use std::ptr::null_mut;
+    use std::time::Duration;
+
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     use super::*;
     use crate::capi::{
         qca_config_free, qca_config_new, qca_config_set_api_token, qca_config_set_platform,
-        qca_config_set_pod,
+        qca_config_set_pod, qca_error_code, qca_error_free,
     };
+    use crate::time_fmt::now_unix;
+
+    fn jwt_expiring_at(exp: i64) -> String {
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+        let claims = serde_json::json!({"sub": "probe", "exp": exp, "modulesAllowed": ["CS"]});
+        let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+        format!("{header}.{payload}.c2ln")
+    }
 
     /// Makes a session for `token` on US1. Nothing is sent: an API token's
     /// bearer token needs no request.
@@ -295,6 +307,34 @@ mod tests {
         };
         assert_eq!(status, qca_status::QCA_OK);
         assert_eq!(buffer, b"opaque-token-value\0");
+        qca_session_free(session);
+    }
+
+    #[test]
+    fn bearer_token_expired_after_creation() {
+        let expires = now_unix() + 2;
+        let session = token_session(&jwt_expiring_at(expires));
+        while now_unix() < expires {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+
+        let mut buffer = [0u8; 512];
+        let mut needed = 0;
+        let mut error = null_mut();
+        // SAFETY: the buffer has `buffer.len()` writable bytes.
+        let status = unsafe {
+            qca_session_bearer_token(
+                session,
+                buffer.as_mut_ptr().cast(),
+                buffer.len(),
+                &mut needed,
+                &mut error,
+            )
+        };
+        assert_eq!(status, qca_status::QCA_TOKEN_EXPIRED);
+        assert_eq!(qca_error_code(error), qca_status::QCA_TOKEN_EXPIRED as u32);
+        assert_eq!(buffer, [0u8; 512], "an expired token was written");
+        qca_error_free(error);
         qca_session_free(session);
     }
 }
