@@ -27,6 +27,7 @@ pub mod gateway;
 pub mod http;
 pub mod mask;
 pub mod platform;
+pub mod registry;
 pub mod session;
 pub mod time_fmt;
 pub mod token;
