@@ -8,7 +8,7 @@
 
 use reqwest::header::{HeaderMap, WWW_AUTHENTICATE};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 
 /// The challenge this client answers.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,12 +32,12 @@ pub fn select(headers: &HeaderMap, registry: &str) -> Result<Challenge> {
 
     for value in headers.get_all(WWW_AUTHENTICATE) {
         let text = value.to_str().map_err(|_| {
-            Error::invalid(format!(
+            api_error(format!(
                 "the registry {registry} sent a WWW-Authenticate header that is not ASCII text"
             ))
         })?;
         let challenges = http_auth::parse_challenges(text).map_err(|e| {
-            Error::invalid(format!(
+            api_error(format!(
                 "the registry {registry} sent a WWW-Authenticate header that is not a valid RFC 7235 challenge list: {e}"
             ))
         })?;
@@ -52,7 +52,7 @@ pub fn select(headers: &HeaderMap, registry: &str) -> Result<Challenge> {
                         .map(|(_, value)| value.to_unescaped())
                 };
                 let realm = param("realm").filter(|r| !r.is_empty()).ok_or_else(|| {
-                    Error::invalid(format!(
+                    api_error(format!(
                         "the registry {registry} offered the Bearer token flow without a realm (the token service URL)"
                     ))
                 })?;
@@ -71,7 +71,7 @@ pub fn select(headers: &HeaderMap, registry: &str) -> Result<Challenge> {
     if basic {
         return Ok(Challenge::Basic);
     }
-    Err(Error::invalid(if offered.is_empty() {
+    Err(api_error(if offered.is_empty() {
         format!(
             "the registry {registry} answered GET /v2/ with HTTP 401 but sent no WWW-Authenticate challenge; it does not follow the Docker Registry HTTP API V2"
         )
@@ -81,6 +81,15 @@ pub fn select(headers: &HeaderMap, registry: &str) -> Result<Challenge> {
             offered.join(", ")
         )
     }))
+}
+
+/// A challenge the client cannot use is the registry's fault, not the
+/// caller's, so it is an API error rather than an invalid argument.
+fn api_error(message: String) -> Error {
+    Error::Registry {
+        code: ErrorCode::ApiError,
+        message,
+    }
 }
 
 #[cfg(test)]
@@ -215,9 +224,9 @@ mod tests {
             ),
             (vec!["Basic realm=a b"], "not a valid RFC 7235"),
         ] {
-            let message = select(&headers(&values), "registry.example.com")
-                .unwrap_err()
-                .to_string();
+            let error = select(&headers(&values), "registry.example.com").unwrap_err();
+            assert_eq!(error.code(), ErrorCode::ApiError, "{values:?}");
+            let message = error.to_string();
             assert!(message.contains(expected), "{values:?}: {message}");
             assert!(message.contains("registry.example.com"), "{message}");
         }

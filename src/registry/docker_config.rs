@@ -594,6 +594,21 @@ mod tests {
     }
 
     #[test]
+    fn registry_helper_before_store() {
+        let document: Map<String, Value> =
+            serde_json::from_str(r#"{"credsStore": "desktop", "credHelpers": {"ghcr.io": "gh"}}"#)
+                .expect("JSON");
+        let helper = |key| helper_for(&document, key, "config.json").expect("valid");
+        assert_eq!(helper("ghcr.io").as_deref(), Some("gh"));
+        assert_eq!(helper("registry.example.com").as_deref(), Some("desktop"));
+        let none: Map<String, Value> = serde_json::from_str(r#"{"credsStore": ""}"#).expect("JSON");
+        assert_eq!(
+            helper_for(&none, "ghcr.io", "config.json").expect("valid"),
+            None
+        );
+    }
+
+    #[test]
     fn locate_order() {
         let env = |name: &str| match name {
             "DOCKER_CONFIG" => Some("/cfg".to_owned()),
