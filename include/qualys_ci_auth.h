@@ -135,6 +135,11 @@ enum qca_status
    */
   QCA_PERMISSION_DENIED = 13,
   /**
+   * A container registry or its token service rejected the user name and
+   * password (HTTP 401 or 403).
+   */
+  QCA_REGISTRY_REJECTED = 14,
+  /**
    * The gateway returned an unexpected status or body.
    */
   QCA_API_ERROR = 20,
@@ -160,6 +165,15 @@ enum qca_status
    * interface touches files today; the value is reserved for the core's code.
    */
   QCA_IO = 40,
+  /**
+   * The Docker client configuration file is not valid JSON of the
+   * expected shape; it was left unchanged.
+   */
+  QCA_CONFIG_MALFORMED = 41,
+  /**
+   * A Docker credential helper failed to store, get or erase a credential.
+   */
+  QCA_CREDENTIAL_HELPER_FAILED = 42,
   /**
    * A state the library does not expect, such as a blocking call from
    * inside an async runtime of the same process. Please report it.

@@ -23,7 +23,7 @@ static RUNTIME: LazyLock<std::result::Result<tokio::runtime::Runtime, String>> =
             .map_err(|e| e.to_string())
     });
 
-fn block_on<F: std::future::Future>(future: F) -> Result<F::Output> {
+pub(crate) fn block_on<F: std::future::Future>(future: F) -> Result<F::Output> {
     if tokio::runtime::Handle::try_current().is_ok() {
         return Err(Error::internal(
             "a blocking call was made from inside an async runtime; use the async Session instead",

@@ -27,6 +27,9 @@ pub enum ErrorCode {
     TokenExpired = 12,
     /// The token lacks a permission, such as the Container Security scope (HTTP 403).
     PermissionDenied = 13,
+    /// A container registry or its token service rejected the user name and
+    /// password (HTTP 401 or 403).
+    RegistryRejected = 14,
     /// The gateway returned an unexpected status or body.
     ApiError = 20,
     /// The gateway kept returning 429 Too Many Requests.
@@ -39,6 +42,10 @@ pub enum ErrorCode {
     Timeout = 32,
     /// A local file could not be read or written.
     Io = 40,
+    /// A local configuration file (Docker's `config.json`) is not valid; it was left unchanged.
+    ConfigMalformed = 41,
+    /// A Docker credential helper is missing or failed.
+    CredentialHelperFailed = 42,
     /// A bug: a state the code does not expect. Please report it.
     Internal = 50,
 }
@@ -60,6 +67,9 @@ impl ErrorCode {
             Self::TlsError => "tls_error",
             Self::Timeout => "timeout",
             Self::Io => "io",
+            Self::RegistryRejected => "registry_rejected",
+            Self::ConfigMalformed => "config_malformed",
+            Self::CredentialHelperFailed => "credential_helper_failed",
             Self::Internal => "internal",
         }
     }
@@ -69,13 +79,13 @@ impl ErrorCode {
     pub fn exit_code(self) -> u8 {
         match self {
             Self::InvalidArgument | Self::CredentialNotAllowed | Self::MissingCredential => 2,
-            Self::AuthenticationFailed => 20,
+            Self::AuthenticationFailed | Self::RegistryRejected => 20,
             Self::PermissionDenied => 21,
             Self::TokenRejected | Self::TokenExpired => 22,
             Self::ApiError | Self::RateLimited => 30,
             Self::NetworkError | Self::TlsError => 31,
             Self::Timeout => 32,
-            Self::Io | Self::Internal => 1,
+            Self::Io | Self::Internal | Self::ConfigMalformed | Self::CredentialHelperFailed => 1,
         }
     }
 }
@@ -186,6 +196,36 @@ pub enum Error {
 
     #[error("internal error: {message}; please report this as a bug")]
     Internal { message: String },
+
+    #[error(
+        "the registry {registry} rejected the credentials of user '{username}' ({detail}); \
+         the request was not retried. Check the user name and password or token, and that they \
+         are allowed to access this registry"
+    )]
+    RegistryRejected {
+        registry: String,
+        username: String,
+        detail: String,
+    },
+
+    #[error(
+        "the Docker client configuration '{path}' is not valid: {cause}. It was left unchanged; \
+         fix or move the file, then log in again"
+    )]
+    ConfigMalformed { path: String, cause: String },
+
+    #[error("the credential helper docker-credential-{helper} failed to {action}: {cause}")]
+    CredentialHelper {
+        helper: String,
+        action: String,
+        cause: String,
+    },
+
+    /// A failure talking to a container registry, worded for registries
+    /// rather than the Qualys gateway. `code` is the kind it would have as a
+    /// gateway error (network, TLS, timeout, API, rate limit).
+    #[error("{message}")]
+    Registry { code: ErrorCode, message: String },
 }
 
 impl Error {
@@ -206,6 +246,10 @@ impl Error {
             Self::Timeout { .. } => ErrorCode::Timeout,
             Self::Io { .. } => ErrorCode::Io,
             Self::Internal { .. } => ErrorCode::Internal,
+            Self::RegistryRejected { .. } => ErrorCode::RegistryRejected,
+            Self::ConfigMalformed { .. } => ErrorCode::ConfigMalformed,
+            Self::CredentialHelper { .. } => ErrorCode::CredentialHelperFailed,
+            Self::Registry { code, .. } => *code,
         }
     }
 

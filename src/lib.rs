@@ -29,6 +29,7 @@ pub mod http;
 pub mod jni;
 pub mod mask;
 pub mod platform;
+pub mod registry;
 pub mod session;
 pub mod time_fmt;
 pub mod token;

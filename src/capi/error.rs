@@ -41,6 +41,9 @@ pub enum qca_status {
     /// The token or user lacks a permission, usually the Container Security
     /// module (HTTP 403, or a `modulesAllowed` claim without `CS`).
     QCA_PERMISSION_DENIED = 13,
+    /// A container registry or its token service rejected the user name and
+    /// password (HTTP 401 or 403).
+    QCA_REGISTRY_REJECTED = 14,
     /// The gateway returned an unexpected status or body.
     QCA_API_ERROR = 20,
     /// The gateway kept returning 429 Too Many Requests.
@@ -55,6 +58,11 @@ pub enum qca_status {
     /// A local file could not be read or written. No function of this
     /// interface touches files today; the value is reserved for the core's code.
     QCA_IO = 40,
+    /// The Docker client configuration file is not valid JSON of the
+    /// expected shape; it was left unchanged.
+    QCA_CONFIG_MALFORMED = 41,
+    /// A Docker credential helper failed to store, get or erase a credential.
+    QCA_CREDENTIAL_HELPER_FAILED = 42,
     /// A state the library does not expect, such as a blocking call from
     /// inside an async runtime of the same process. Please report it.
     QCA_INTERNAL = 50,
@@ -87,12 +95,15 @@ impl From<ErrorCode> for qca_status {
             ErrorCode::TokenRejected => Self::QCA_TOKEN_REJECTED,
             ErrorCode::TokenExpired => Self::QCA_TOKEN_EXPIRED,
             ErrorCode::PermissionDenied => Self::QCA_PERMISSION_DENIED,
+            ErrorCode::RegistryRejected => Self::QCA_REGISTRY_REJECTED,
             ErrorCode::ApiError => Self::QCA_API_ERROR,
             ErrorCode::RateLimited => Self::QCA_RATE_LIMITED,
             ErrorCode::NetworkError => Self::QCA_NETWORK_ERROR,
             ErrorCode::TlsError => Self::QCA_TLS_ERROR,
             ErrorCode::Timeout => Self::QCA_TIMEOUT,
             ErrorCode::Io => Self::QCA_IO,
+            ErrorCode::ConfigMalformed => Self::QCA_CONFIG_MALFORMED,
+            ErrorCode::CredentialHelperFailed => Self::QCA_CREDENTIAL_HELPER_FAILED,
             ErrorCode::Internal => Self::QCA_INTERNAL,
         }
     }

@@ -49,6 +49,10 @@ pub enum Command {
     Api(ApiArgs),
     /// Run both authentication flows against an embedded gateway simulator.
     Demo,
+    /// Log in to or out of a private container registry, for the registry
+    /// clients of later steps (no password on the command line, no Docker daemon).
+    #[command(subcommand)]
+    Registry(super::registry::RegistryCommand),
 }
 
 /// Gateway location and connection settings.

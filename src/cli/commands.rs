@@ -27,6 +27,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8> {
         Command::Inspect(args) => inspect(&args, format),
         Command::Api(args) => api(&args).await,
         Command::Demo => demo::run(format).await,
+        Command::Registry(command) => super::registry::run(command, format).await,
     }
 }
 

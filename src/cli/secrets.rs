@@ -106,7 +106,7 @@ fn read_file(path: &Path, what: &str) -> Result<SecretString> {
     read_limited(file, what, &format!("file {}", path.display()))
 }
 
-fn read_stdin(what: &str) -> Result<SecretString> {
+pub(super) fn read_stdin(what: &str) -> Result<SecretString> {
     read_limited(std::io::stdin().lock(), what, "standard input")
 }
 

@@ -18,7 +18,7 @@ use crate::error::{Error, ErrorCode};
 
 /// Every core error code, in numeric order. The Java side checks its own
 /// `ErrorCode` enum against this table at test time.
-pub(crate) const ERROR_CODES: [ErrorCode; 14] = [
+pub(crate) const ERROR_CODES: [ErrorCode; 17] = [
     ErrorCode::InvalidArgument,
     ErrorCode::CredentialNotAllowed,
     ErrorCode::MissingCredential,
@@ -26,12 +26,15 @@ pub(crate) const ERROR_CODES: [ErrorCode; 14] = [
     ErrorCode::TokenRejected,
     ErrorCode::TokenExpired,
     ErrorCode::PermissionDenied,
+    ErrorCode::RegistryRejected,
     ErrorCode::ApiError,
     ErrorCode::RateLimited,
     ErrorCode::NetworkError,
     ErrorCode::TlsError,
     ErrorCode::Timeout,
     ErrorCode::Io,
+    ErrorCode::ConfigMalformed,
+    ErrorCode::CredentialHelperFailed,
     ErrorCode::Internal,
 ];
 
@@ -60,6 +63,11 @@ pub(crate) fn exception_class(code: ErrorCode) -> &'static JNIStr {
         ErrorCode::TlsError => jni_str!("io/qualysciauth/bridge/TlsException"),
         ErrorCode::Timeout => jni_str!("io/qualysciauth/bridge/TimeoutException"),
         ErrorCode::Io => jni_str!("io/qualysciauth/bridge/LocalIoException"),
+        ErrorCode::RegistryRejected => jni_str!("io/qualysciauth/bridge/RegistryRejectedException"),
+        ErrorCode::ConfigMalformed => jni_str!("io/qualysciauth/bridge/ConfigMalformedException"),
+        ErrorCode::CredentialHelperFailed => {
+            jni_str!("io/qualysciauth/bridge/CredentialHelperException")
+        }
         ErrorCode::Internal => jni_str!("io/qualysciauth/bridge/InternalException"),
     }
 }

@@ -263,6 +263,20 @@ fn sample_error(code: ErrorCode, detail: String) -> Error {
             cause: detail,
         },
         ErrorCode::Io => Error::io("reading", "/sample", std::io::Error::other(detail)),
+        ErrorCode::RegistryRejected => Error::RegistryRejected {
+            registry: "registry.example.invalid".to_owned(),
+            username: "sample-user".to_owned(),
+            detail,
+        },
+        ErrorCode::ConfigMalformed => Error::ConfigMalformed {
+            path: "/sample/config.json".to_owned(),
+            cause: detail,
+        },
+        ErrorCode::CredentialHelperFailed => Error::CredentialHelper {
+            helper: "sample".to_owned(),
+            action: "store".to_owned(),
+            cause: detail,
+        },
         ErrorCode::Internal => Error::internal(detail),
     }
 }

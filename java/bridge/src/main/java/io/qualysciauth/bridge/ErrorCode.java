@@ -22,6 +22,8 @@ public enum ErrorCode {
     TOKEN_EXPIRED(12, "token_expired"),
     /** The token lacks a permission, such as the Container Security scope (HTTP 403). */
     PERMISSION_DENIED(13, "permission_denied"),
+    /** A container registry or its token service rejected the user name and password (HTTP 401 or 403). */
+    REGISTRY_REJECTED(14, "registry_rejected"),
     /** The gateway answered with an unexpected status or body. */
     API_ERROR(20, "api_error"),
     /** The gateway kept answering 429 Too Many Requests. */
@@ -34,6 +36,10 @@ public enum ErrorCode {
     TIMEOUT(32, "timeout"),
     /** A local file could not be read or written. */
     IO(40, "io"),
+    /** The Docker client configuration file is not valid; it was left unchanged. */
+    CONFIG_MALFORMED(41, "config_malformed"),
+    /** A Docker credential helper failed to store, get or erase a credential. */
+    CREDENTIAL_HELPER_FAILED(42, "credential_helper_failed"),
     /** A bug: a state the native code does not expect. */
     INTERNAL(50, "internal");
 

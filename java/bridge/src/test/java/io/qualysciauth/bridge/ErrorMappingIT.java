@@ -228,6 +228,9 @@ class ErrorMappingIT {
                 Map.entry(ErrorCode.TLS_ERROR, TlsException.class),
                 Map.entry(ErrorCode.TIMEOUT, TimeoutException.class),
                 Map.entry(ErrorCode.IO, LocalIoException.class),
+                Map.entry(ErrorCode.REGISTRY_REJECTED, RegistryRejectedException.class),
+                Map.entry(ErrorCode.CONFIG_MALFORMED, ConfigMalformedException.class),
+                Map.entry(ErrorCode.CREDENTIAL_HELPER_FAILED, CredentialHelperException.class),
                 Map.entry(ErrorCode.INTERNAL, InternalException.class));
         assertEquals(ErrorCode.values().length, classes.size());
         for (ErrorCode code : ErrorCode.values()) {
