@@ -40,6 +40,8 @@ export interface AgentRun {
     secrets?: Record<string, string>;
     /** Public variables in addition to the agent's own. */
     variables?: Record<string, string>;
+    /** Process environment variables set last, over the defaults; undefined removes one. */
+    environment?: Record<string, string | undefined>;
     /** Another entry point, for runs from a modified copy of the task. */
     entry?: string;
 }
@@ -171,6 +173,13 @@ function agentEnvironment(run: AgentRun, workDirectory: string): NodeJS.ProcessE
         }
         for (const [key, value] of Object.entries(endpoint.data)) {
             env['ENDPOINT_DATA_' + endpoint.id + '_' + key.toUpperCase()] = value;
+        }
+    }
+    for (const [name, value] of Object.entries(run.environment ?? {})) {
+        if (value === undefined) {
+            delete env[name];
+        } else {
+            env[name] = value;
         }
     }
     return env;

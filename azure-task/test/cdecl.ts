@@ -70,7 +70,8 @@ export function headerPrototypes(
     aliases: Readonly<Record<string, string>> = {},
 ): Prototype[] {
     const code = stripComments(header);
-    const pattern = new RegExp(`(?:^|[;{}])\\s*([A-Za-z_][\\w\\s*]*?[\\s*]${prefix}\\w*\\s*\\([^()]*\\))\\s*;`, 'g');
+    // The closing `;` is matched by lookahead, so it can open the next match.
+    const pattern = new RegExp(`(?:^|[;{}])\\s*([A-Za-z_][\\w\\s*]*?[\\s*]${prefix}\\w*\\s*\\([^()]*\\))\\s*(?=;)`, 'g');
     const prototypes: Prototype[] = [];
     for (const match of code.matchAll(pattern)) {
         prototypes.push(parsePrototype(match[1]!, aliases));

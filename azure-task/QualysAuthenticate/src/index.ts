@@ -19,6 +19,7 @@ import { QcaStatus } from './native/abi';
 import { QcaError, login, maskForms } from './native/client';
 import { loadLibrary } from './native/library';
 import { locateLibrary } from './native/locate';
+import { applyProxy, readAgentProxy } from './proxy';
 import { registerSecret } from './secrets';
 
 /** The task folder, which contains task.json, native/ and dist/. */
@@ -63,11 +64,22 @@ function run(): void {
         console.log(message('TokenFromInput'));
     }
 
+    const proxy = readAgentProxy(settings.gatewayUrl);
+
     const library = loadLibrary(locateLibrary(path.join(TASK_ROOT, 'native')));
     console.log(message('NativeLibraryLoaded', library.version, library.located.path));
 
     for (const form of maskForms(library, settings.token)) {
         registerSecret(form);
+    }
+    if (proxy !== undefined) {
+        if (proxy.password !== undefined) {
+            for (const form of maskForms(library, proxy.password, proxy.username)) {
+                registerSecret(form);
+            }
+        }
+        applyProxy(proxy);
+        console.log(message('AgentProxy', proxy.url));
     }
 
     const result = login(library, settings);

@@ -10,6 +10,7 @@ import * as tl from 'azure-pipelines-task-lib/task';
 export const MESSAGE_KEYS = [
     'AccessTokenUnexpanded',
     'AgentCaFile',
+    'AgentProxy',
     'Authenticated',
     'BothCredentials',
     'BothPlatforms',

@@ -31,6 +31,16 @@ const discard = new Writable({
     },
 });
 
+/** Runs `action` while task-lib's output stream is silenced, and returns its result. */
+export function silenced<T>(action: () => T): T {
+    tl.setStdStream(discard);
+    try {
+        return action();
+    } finally {
+        tl.setStdStream(process.stdout);
+    }
+}
+
 /**
  * Runs `read` with task-lib's output stream silenced, registers the value it
  * returns as a secret, and returns it.
@@ -41,13 +51,7 @@ const discard = new Writable({
  * the input in plain text is not one of them.
  */
 export function readSecret(read: () => string | undefined): string | undefined {
-    tl.setStdStream(discard);
-    let value: string | undefined;
-    try {
-        value = read();
-    } finally {
-        tl.setStdStream(process.stdout);
-    }
+    const value = silenced(read);
     if (value !== undefined && value.length > 0) {
         registerSecret(value);
     }

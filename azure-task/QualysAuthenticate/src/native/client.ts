@@ -209,12 +209,13 @@ export function login(library: NativeLibrary, settings: LoginSettings): LoginRes
 
 /**
  * Returns the forms of `secret` that a log masker must know (raw, base64,
- * URL-encoded, JSON-escaped, each line), computed by the library.
+ * URL-encoded, JSON-escaped, each line, and with `username` the base64 of
+ * `username:secret`), computed by the library.
  */
-export function maskForms(library: NativeLibrary, secret: string): string[] {
+export function maskForms(library: NativeLibrary, secret: string, username?: string): string[] {
     const api = library.api;
     const out: Out<string | null> = [null];
-    const status = withSecretBytes(secret, (bytes) => api.qca_mask_forms(bytes, bytes.length, null, out));
+    const status = withSecretBytes(secret, (bytes) => api.qca_mask_forms(bytes, bytes.length, username ?? null, out));
     if (status !== QcaStatus.Ok) {
         throw failure(api, 'qca_mask_forms', status, null);
     }
