@@ -17,4 +17,7 @@ if [ "$node_major" -lt 20 ]; then
 fi
 
 npm ci --no-audit --no-fund
+# npm 11 warns that it skipped koffi's install script. That script only
+# checks that the prebuilt binary bundled in koffi 2.12 loads (building
+# from source when it does not); the suite loads koffi in every task run.
 (cd QualysAuthenticate && npm ci --omit=dev --no-audit --no-fund)
