@@ -18,7 +18,7 @@ import {
     registeredSecrets,
     variables,
 } from './assertions';
-import { TASK_DIR } from './paths';
+import { AZURE_TASK_DIR, TASK_DIR } from './paths';
 import { ConnectProxy } from './proxy';
 import { Simulator } from './simulator';
 
@@ -368,6 +368,23 @@ describe('QualysAuthenticate task', function () {
 
         assertFailedWith(run, 'The maxAttempts input must be a whole number from 1 to 100', "'three'");
         assertNeverPrinted(run, token, 'token');
+    });
+
+    it('fails on a missing CA file', async function () {
+        const token = await simulator.mintToken({ subject: 'ca-file@example.com', modules: ['CS'] });
+        const missing = path.join(os.tmpdir(), 'qualys-no-such-dir', 'ca.pem');
+        const run = await runTask({ inputs: { accessToken: token, gatewayUrl: simulator.url, caCertFile: missing } });
+
+        assertFailedWith(run, `Could not read the CA certificate file '${missing}' given by the caCertFile input`, 'ENOENT');
+        assertNeverPrinted(run, token, 'token');
+    });
+
+    it('leaves no taskkey in the repository', function () {
+        // task-lib writes .taskkey into Agent.TempDirectory, which each run
+        // sets to its own temporary directory.
+        for (const directory of [AZURE_TASK_DIR, TASK_DIR, path.join(TASK_DIR, 'dist')]) {
+            assert.ok(!fs.existsSync(path.join(directory, '.taskkey')), `${directory} contains a .taskkey file`);
+        }
     });
 
     it('names the missing native library', async function () {
