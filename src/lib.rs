@@ -22,6 +22,7 @@
 
 pub mod auth;
 pub mod blocking;
+pub mod capi;
 pub mod error;
 pub mod gateway;
 pub mod http;

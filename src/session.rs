@@ -259,10 +259,16 @@ impl Session {
     }
 
     /// Returns the bearer token if it is at hand without a request: an API
-    /// token, or a cached JWT that is not due for refresh.
+    /// token whose claims do not show it expired, or a cached JWT that is not
+    /// due for refresh.
     pub fn cached_bearer_token(&self) -> Option<SecretString> {
         match (&self.inner.config.credential, &self.inner.slot) {
-            (Credential::ApiToken(token), _) => Some(token.clone()),
+            // A token that expired since the session was created is left to
+            // `bearer_token`, which reports it.
+            (Credential::ApiToken(token), _) => token::decode_claims(token.expose_secret())
+                .ok()
+                .filter(|shape| token::check_usable(shape, now_unix()).is_ok())
+                .map(|_| token.clone()),
             (Credential::UsernamePassword { .. }, Some(slot)) => slot.fresh(now_unix()),
             (Credential::UsernamePassword { .. }, None) => None,
         }

@@ -209,6 +209,64 @@ impl InspectedToken {
             TokenShape::Opaque => None,
         }
     }
+
+    /// Describes the token at Unix time `now`, without contacting the gateway.
+    pub fn report(&self, now: i64) -> InspectReport {
+        InspectReport::new(&self.shape, &self.fingerprint, now)
+    }
+}
+
+/// The offline report on a token: the documented JSON schema of
+/// `inspect --format json` and of the C function `qca_inspect_token`. It
+/// contains the fingerprint, never the token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct InspectReport {
+    /// Version of this schema; fields are only ever added.
+    pub schema_version: u32,
+    /// `jwt` or `opaque`.
+    pub token_kind: &'static str,
+    /// First 16 hex digits of the token's SHA-256.
+    pub token_fingerprint: String,
+    /// The `sub` claim.
+    pub user: Option<String>,
+    /// The `credentialType` claim.
+    pub credential_type: Option<String>,
+    pub issued_at: Option<String>,
+    pub expires_at: Option<String>,
+    /// Whether `exp` is at or before the time of the report.
+    pub expired: Option<bool>,
+    /// Whole days since `iat`.
+    pub age_days: Option<i64>,
+    /// The `modulesAllowed` claim.
+    pub scopes: Option<Vec<String>>,
+    /// Whether `modulesAllowed` contains the Container Security module.
+    pub container_security: Option<bool>,
+}
+
+impl InspectReport {
+    /// Builds the report of a token with this shape and fingerprint at Unix time `now`.
+    /// Every claim-based field is `None` for an opaque token.
+    pub fn new(shape: &TokenShape, fingerprint: &str, now: i64) -> Self {
+        let claims = match shape {
+            TokenShape::Jwt(claims) => Some(claims),
+            TokenShape::Opaque => None,
+        };
+        Self {
+            schema_version: 1,
+            token_kind: if claims.is_some() { "jwt" } else { "opaque" },
+            token_fingerprint: fingerprint.to_owned(),
+            user: claims.and_then(|c| c.sub.clone()),
+            credential_type: claims.and_then(|c| c.credential_type.clone()),
+            issued_at: claims.and_then(|c| c.iat).map(crate::time_fmt::rfc3339),
+            expires_at: claims.and_then(|c| c.exp).map(crate::time_fmt::rfc3339),
+            expired: claims.and_then(|c| c.exp).map(|exp| exp <= now),
+            age_days: claims
+                .and_then(|c| c.iat)
+                .map(|iat| (now - iat).div_euclid(86_400)),
+            scopes: claims.and_then(|c| c.modules_allowed.clone()),
+            container_security: claims.and_then(Claims::has_container_security),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -345,6 +403,47 @@ mod tests {
         );
         assert!(check_usable(&shape, 99).is_ok());
         assert!(check_usable(&TokenShape::Opaque, i64::MAX).is_ok());
+    }
+
+    #[test]
+    fn inspect_report_of_jwt() {
+        let token = jwt(serde_json::json!({
+            "sub": "alice", "iat": 1_700_000_000, "exp": 1_700_014_400,
+            "credentialType": "ApiTokenCredential", "modulesAllowed": ["CS", "ADMIN"]
+        }));
+        let inspected = InspectedToken::parse(&token).expect("parses");
+        let report = inspected.report(1_700_000_000 + 3 * 86_400 + 5);
+        assert_eq!(report.token_kind, "jwt");
+        assert_eq!(report.token_fingerprint, inspected.fingerprint);
+        assert_eq!(report.user.as_deref(), Some("alice"));
+        assert_eq!(
+            report.credential_type.as_deref(),
+            Some("ApiTokenCredential")
+        );
+        assert_eq!(report.issued_at.as_deref(), Some("2023-11-14T22:13:20Z"));
+        assert_eq!(report.expires_at.as_deref(), Some("2023-11-15T02:13:20Z"));
+        assert_eq!(report.expired, Some(true));
+        assert_eq!(report.age_days, Some(3));
+        assert_eq!(report.container_security, Some(true));
+
+        let json = serde_json::to_value(&report).expect("serializes");
+        assert_eq!(json["scopes"], serde_json::json!(["CS", "ADMIN"]));
+        assert_eq!(json["schema_version"], 1);
+        assert!(!json.to_string().contains(&token), "{json}");
+    }
+
+    #[test]
+    fn inspect_report_of_opaque_token() {
+        let inspected = InspectedToken::parse("opaque-token-value").expect("parses");
+        let report = inspected.report(0);
+        assert_eq!(report.token_kind, "opaque");
+        assert_eq!(report.user, None);
+        assert_eq!(report.expired, None);
+        assert_eq!(report.scopes, None);
+        assert_eq!(report.container_security, None);
+        let json = serde_json::to_string(&report).expect("serializes");
+        assert!(json.contains("\"user\":null"), "{json}");
+        assert!(!json.contains("opaque-token-value"), "{json}");
     }
 
     #[test]

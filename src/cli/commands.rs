@@ -113,8 +113,7 @@ async fn token(args: &CredentialArgs) -> Result<u8> {
 fn inspect(args: &TokenSourceArgs, format: Format) -> Result<u8> {
     let raw = secrets::api_token(args)?;
     let inspected = InspectedToken::parse(raw.expose_secret())?;
-    let report = output::inspect_report(&inspected.shape, &inspected.fingerprint, now_unix());
-    output::print_inspect(&report, format);
+    output::print_inspect(&inspected.report(now_unix()), format);
     Ok(0)
 }
 

@@ -3,7 +3,7 @@
 
 use std::io::Write as _;
 
-use qualys_ci_auth::token::{Claims, TokenShape};
+use qualys_ci_auth::token::InspectReport;
 use qualys_ci_auth::{Error, LoginSummary, PODS, Platform};
 use serde::Serialize;
 
@@ -115,53 +115,7 @@ pub fn print_login(summary: &LoginSummary, format: Format) {
     }
 }
 
-/// The documented JSON schema of `inspect --format json`.
-#[derive(Serialize)]
-pub struct InspectReport<'a> {
-    pub schema_version: u32,
-    pub token_kind: &'static str,
-    pub token_fingerprint: &'a str,
-    pub user: Option<&'a str>,
-    pub credential_type: Option<&'a str>,
-    pub issued_at: Option<String>,
-    pub expires_at: Option<String>,
-    pub expired: Option<bool>,
-    pub age_days: Option<i64>,
-    pub scopes: Option<&'a [String]>,
-    pub container_security: Option<bool>,
-}
-
-pub fn inspect_report<'a>(
-    shape: &'a TokenShape,
-    fingerprint: &'a str,
-    now: i64,
-) -> InspectReport<'a> {
-    let claims: Option<&Claims> = match shape {
-        TokenShape::Jwt(claims) => Some(claims),
-        TokenShape::Opaque => None,
-    };
-    InspectReport {
-        schema_version: 1,
-        token_kind: if claims.is_some() { "jwt" } else { "opaque" },
-        token_fingerprint: fingerprint,
-        user: claims.and_then(|c| c.sub.as_deref()),
-        credential_type: claims.and_then(|c| c.credential_type.as_deref()),
-        issued_at: claims
-            .and_then(|c| c.iat)
-            .map(qualys_ci_auth::time_fmt::rfc3339),
-        expires_at: claims
-            .and_then(|c| c.exp)
-            .map(qualys_ci_auth::time_fmt::rfc3339),
-        expired: claims.and_then(|c| c.exp).map(|exp| exp <= now),
-        age_days: claims
-            .and_then(|c| c.iat)
-            .map(|iat| (now - iat).div_euclid(86_400)),
-        scopes: claims.and_then(|c| c.modules_allowed.as_deref()),
-        container_security: claims.and_then(Claims::has_container_security),
-    }
-}
-
-pub fn print_inspect(report: &InspectReport<'_>, format: Format) {
+pub fn print_inspect(report: &InspectReport, format: Format) {
     if format == Format::Json {
         print_json(report);
         return;
@@ -177,13 +131,10 @@ pub fn print_inspect(report: &InspectReport<'_>, format: Format) {
         );
         return;
     }
-    println_stdout(&format!(
-        "user:         {}",
-        unknown(report.user.map(str::to_owned))
-    ));
+    println_stdout(&format!("user:         {}", unknown(report.user.clone())));
     println_stdout(&format!(
         "type:         {}",
-        unknown(report.credential_type.map(str::to_owned))
+        unknown(report.credential_type.clone())
     ));
     println_stdout(&format!(
         "issued:       {}",
@@ -201,7 +152,7 @@ pub fn print_inspect(report: &InspectReport<'_>, format: Format) {
     ));
     println_stdout(&format!(
         "scopes:       {}",
-        unknown(report.scopes.map(|s| s.join(", ")))
+        unknown(report.scopes.as_ref().map(|s| s.join(", ")))
     ));
     let cs = match report.container_security {
         Some(true) => "yes",

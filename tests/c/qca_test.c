@@ -1,0 +1,939 @@
+/*
+ * Tests of the C interface (include/qualys_ci_auth.h) against a running
+ * gateway simulator: both authentication flows, every error path of the
+ * boundary, a too-small buffer, and eight threads sharing one session.
+ *
+ * scripts/test.d/20-c-abi.sh starts the simulator, prepares users, tokens
+ * and faults through its control API, and passes them in these variables:
+ *
+ *   QCA_TEST_GATEWAY_URL    the simulator's https URL
+ *   QCA_TEST_CA_FILE        its CA certificate, PEM
+ *   QCA_TEST_VERSION        the crate version that qca_version must return
+ *   QCA_TEST_USERNAME       a user with the CS module, and its password
+ *   QCA_TEST_PASSWORD         (a canary: it must never appear in any output)
+ *   QCA_TEST_TOKEN          JWT with CS, subject "c-abi-scanner"
+ *   QCA_TEST_OPAQUE_TOKEN   opaque token with CS
+ *   QCA_TEST_OPAQUE_NO_CS   opaque token without CS
+ *   QCA_TEST_TOKEN_NO_CS    JWT without CS
+ *   QCA_TEST_TOKEN_EXPIRED  JWT whose exp lies in the past
+ *   QCA_TEST_TOKEN_REVOKED  JWT with CS, revoked
+ *
+ * and it queues these faults on paths that only this program calls:
+ * "/fault-429" (429 twice), "/fault-500" (500 once), "/fault-delay" (3 s
+ * delay once) and "/fault-slow" (3 s delay once).
+ *
+ * Prints one line per failed check and a summary line; exits 1 on any
+ * failure.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "qualys_ci_auth.h"
+
+#define THREADS 8
+#define ROUNDS_PER_THREAD 4
+#define TOKEN_BUFFER 8192
+
+static int checks;
+static int failures;
+
+static const char *gateway_url;
+static char *ca_pem;
+static size_t ca_pem_len;
+
+/* Values that must never appear in a message, summary or report. */
+static const char *secrets[8];
+static size_t secret_count;
+
+/* ---- checks ------------------------------------------------------------ */
+
+static void check(bool ok, const char *format, ...) {
+  checks++;
+  if (ok) {
+    return;
+  }
+  failures++;
+  va_list arguments;
+  va_start(arguments, format);
+  fputs("not ok: ", stdout);
+  vprintf(format, arguments);
+  fputc('\n', stdout);
+  va_end(arguments);
+}
+
+static const char *status_name(uint32_t status) {
+  switch (status) {
+  case QCA_OK: return "QCA_OK";
+  case QCA_INVALID_ARGUMENT: return "QCA_INVALID_ARGUMENT";
+  case QCA_CREDENTIAL_NOT_ALLOWED: return "QCA_CREDENTIAL_NOT_ALLOWED";
+  case QCA_MISSING_CREDENTIAL: return "QCA_MISSING_CREDENTIAL";
+  case QCA_AUTHENTICATION_FAILED: return "QCA_AUTHENTICATION_FAILED";
+  case QCA_TOKEN_REJECTED: return "QCA_TOKEN_REJECTED";
+  case QCA_TOKEN_EXPIRED: return "QCA_TOKEN_EXPIRED";
+  case QCA_PERMISSION_DENIED: return "QCA_PERMISSION_DENIED";
+  case QCA_API_ERROR: return "QCA_API_ERROR";
+  case QCA_RATE_LIMITED: return "QCA_RATE_LIMITED";
+  case QCA_NETWORK_ERROR: return "QCA_NETWORK_ERROR";
+  case QCA_TLS_ERROR: return "QCA_TLS_ERROR";
+  case QCA_TIMEOUT: return "QCA_TIMEOUT";
+  case QCA_IO: return "QCA_IO";
+  case QCA_INTERNAL: return "QCA_INTERNAL";
+  case QCA_NULL_ARGUMENT: return "QCA_NULL_ARGUMENT";
+  case QCA_INVALID_UTF8: return "QCA_INVALID_UTF8";
+  case QCA_INPUT_TOO_LARGE: return "QCA_INPUT_TOO_LARGE";
+  case QCA_BUFFER_TOO_SMALL: return "QCA_BUFFER_TOO_SMALL";
+  case QCA_INVALID_HANDLE: return "QCA_INVALID_HANDLE";
+  case QCA_PANIC: return "QCA_PANIC";
+  default: return "(unknown status)";
+  }
+}
+
+static void check_status(qca_status got, qca_status expected, const char *what) {
+  check(got == expected, "%s: expected %s, got %s", what, status_name(expected),
+        status_name(got));
+}
+
+static void check_no_secret(const char *text, const char *what) {
+  if (text == NULL) {
+    return;
+  }
+  for (size_t i = 0; i < secret_count; i++) {
+    check(strstr(text, secrets[i]) == NULL, "%s contains secret number %zu", what, i);
+  }
+}
+
+static void check_contains(const char *text, const char *needle, const char *what) {
+  check(text != NULL && strstr(text, needle) != NULL, "%s: expected \"%s\" in: %s", what,
+        needle, text ? text : "(NULL)");
+}
+
+/*
+ * Checks a failed call: its status, and the error object it returned, whose
+ * code must match, whose message must contain `needle` (if not NULL) and
+ * no secret. Frees the error.
+ */
+static void check_failure(qca_status got, qca_error *error, qca_status expected,
+                          const char *needle, const char *what) {
+  check_status(got, expected, what);
+  check(error != NULL, "%s: no error object", what);
+  if (error == NULL) {
+    return;
+  }
+  check(qca_error_code(error) == (uint32_t)expected, "%s: error code %s, status %s", what,
+        status_name(qca_error_code(error)), status_name(expected));
+  const char *message = qca_error_message(error);
+  check(message != NULL && message[0] != '\0', "%s: empty error message", what);
+  if (needle != NULL) {
+    check_contains(message, needle, what);
+  }
+  check_no_secret(message, what);
+  qca_error_free(error);
+}
+
+/* ---- set-up helpers ------------------------------------------------------ */
+
+static const char *env(const char *name) {
+  const char *value = getenv(name);
+  if (value == NULL || value[0] == '\0') {
+    fprintf(stderr, "qca_test: the environment variable %s is not set\n", name);
+    exit(2);
+  }
+  return value;
+}
+
+static char *read_file(const char *path, size_t *len) {
+  FILE *file = fopen(path, "rb");
+  if (file == NULL) {
+    fprintf(stderr, "qca_test: failed to open %s\n", path);
+    exit(2);
+  }
+  char *data = malloc(1 << 20);
+  if (data == NULL) {
+    exit(2);
+  }
+  *len = fread(data, 1, (1 << 20) - 1, file);
+  data[*len] = '\0';
+  fclose(file);
+  return data;
+}
+
+static char *join(const char *first, const char *second) {
+  size_t len = strlen(first) + strlen(second) + 1;
+  char *joined = malloc(len);
+  if (joined == NULL) {
+    exit(2);
+  }
+  snprintf(joined, len, "%s%s", first, second);
+  return joined;
+}
+
+static void sleep_ms(long millis) {
+  struct timespec pause = {millis / 1000, (millis % 1000) * 1000000L};
+  nanosleep(&pause, NULL);
+}
+
+/* Returns a loopback port that nothing listens on: bound, then released. */
+static int closed_port(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in address;
+  memset(&address, 0, sizeof address);
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof address;
+  if (fd < 0 || bind(fd, (struct sockaddr *)&address, sizeof address) != 0 ||
+      getsockname(fd, (struct sockaddr *)&address, &len) != 0) {
+    fprintf(stderr, "qca_test: failed to find a free port\n");
+    exit(2);
+  }
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+/* A config for `url` that trusts the simulator's CA, with short timeouts. */
+static qca_config *config_for(const char *url) {
+  qca_config *config = NULL;
+  if (qca_config_new(&config) != QCA_OK ||
+      qca_config_set_gateway_url(config, url) != QCA_OK ||
+      qca_config_set_ca_pem(config, (const uint8_t *)ca_pem, ca_pem_len) != QCA_OK ||
+      qca_config_set_timeouts(config, 5000, 20000, 3) != QCA_OK) {
+    fprintf(stderr, "qca_test: failed to build a config\n");
+    exit(2);
+  }
+  return config;
+}
+
+static qca_config *token_config(const char *url, const char *token) {
+  qca_config *config = config_for(url);
+  check_status(qca_config_set_api_token(config, (const uint8_t *)token, strlen(token)),
+               QCA_OK, "set the API token");
+  return config;
+}
+
+static qca_config *password_config(const char *username, const char *password) {
+  qca_config *config = config_for(gateway_url);
+  check_status(qca_config_set_platform(config, "jenkins"), QCA_OK, "set platform jenkins");
+  check_status(qca_config_set_username_password(config, username, (const uint8_t *)password,
+                                                strlen(password)),
+               QCA_OK, "set user name and password");
+  return config;
+}
+
+/* Creates a session or fails the check `what`; returns NULL then. */
+static qca_session *new_session(qca_config *config, const char *what) {
+  qca_session *session = NULL;
+  qca_error *error = NULL;
+  qca_status status = qca_session_new(config, &session, &error);
+  check(status == QCA_OK, "%s: qca_session_new returned %s: %s", what, status_name(status),
+        error ? qca_error_message(error) : "");
+  qca_error_free(error);
+  qca_config_free(config);
+  return session;
+}
+
+/* Runs qca_session_new on `config`, frees it, and checks the failure. */
+static void check_session_new_fails(qca_config *config, qca_status expected, const char *needle,
+                                    const char *what) {
+  qca_session *session = NULL;
+  qca_error *error = NULL;
+  qca_status status = qca_session_new(config, &session, &error);
+  check_failure(status, error, expected, needle, what);
+  check(session == NULL, "%s: *out was written on failure", what);
+  qca_session_free(session);
+  qca_config_free(config);
+}
+
+/* Runs qca_session_login on a new session of `config` and checks the failure. */
+static void check_login_fails(qca_config *config, qca_status expected, const char *needle,
+                              const char *what) {
+  qca_session *session = new_session(config, what);
+  if (session == NULL) {
+    return;
+  }
+  char *summary = NULL;
+  qca_error *error = NULL;
+  qca_status status = qca_session_login(session, &summary, &error);
+  check_failure(status, error, expected, needle, what);
+  check(summary == NULL, "%s: *summary_json_out was written on failure", what);
+  qca_string_free(summary);
+  qca_session_free(session);
+}
+
+/* Logs in and returns the summary JSON (free with qca_string_free), or NULL. */
+static char *login(qca_session *session, const char *what) {
+  char *summary = NULL;
+  qca_error *error = NULL;
+  qca_status status = qca_session_login(session, &summary, &error);
+  check(status == QCA_OK, "%s: qca_session_login returned %s: %s", what, status_name(status),
+        error ? qca_error_message(error) : "");
+  qca_error_free(error);
+  check_no_secret(summary, what);
+  return summary;
+}
+
+/* ---- tests ----------------------------------------------------------------- */
+
+static void test_version(void) {
+  const char *version = qca_version();
+  check(version != NULL && strcmp(version, env("QCA_TEST_VERSION")) == 0,
+        "qca_version returned %s", version ? version : "(NULL)");
+}
+
+/* Every exported function with NULL for each required pointer argument. */
+static void test_null_arguments(void) {
+  qca_config *config = NULL;
+  qca_session *session = NULL;
+  qca_error *error = NULL;
+  char *text = NULL;
+  size_t needed = 0;
+  char buffer[16];
+  const uint8_t bytes[] = "abc";
+
+  check_status(qca_config_new(NULL), QCA_NULL_ARGUMENT, "qca_config_new(NULL)");
+  check_status(qca_config_set_pod(NULL, "US1"), QCA_NULL_ARGUMENT, "set_pod config NULL");
+  check_status(qca_config_set_gateway_url(NULL, "https://x"), QCA_NULL_ARGUMENT,
+               "set_gateway_url config NULL");
+  check_status(qca_config_set_allow_insecure_loopback(NULL, true), QCA_NULL_ARGUMENT,
+               "set_allow_insecure_loopback config NULL");
+  check_status(qca_config_set_ca_pem(NULL, bytes, 3), QCA_NULL_ARGUMENT,
+               "set_ca_pem config NULL");
+  check_status(qca_config_set_platform(NULL, "jenkins"), QCA_NULL_ARGUMENT,
+               "set_platform config NULL");
+  check_status(qca_config_set_backend(NULL, "qscanner"), QCA_NULL_ARGUMENT,
+               "set_backend config NULL");
+  check_status(qca_config_set_timeouts(NULL, 1, 1, 1), QCA_NULL_ARGUMENT,
+               "set_timeouts config NULL");
+  check_status(qca_config_set_api_token(NULL, bytes, 3), QCA_NULL_ARGUMENT,
+               "set_api_token config NULL");
+  check_status(qca_config_set_username_password(NULL, "u", bytes, 3), QCA_NULL_ARGUMENT,
+               "set_username_password config NULL");
+
+  check_status(qca_config_new(&config), QCA_OK, "qca_config_new");
+  check_status(qca_config_set_pod(config, NULL), QCA_NULL_ARGUMENT, "set_pod pod NULL");
+  check_status(qca_config_set_gateway_url(config, NULL), QCA_NULL_ARGUMENT,
+               "set_gateway_url url NULL");
+  check_status(qca_config_set_ca_pem(config, NULL, 0), QCA_NULL_ARGUMENT,
+               "set_ca_pem pem NULL");
+  check_status(qca_config_set_platform(config, NULL), QCA_NULL_ARGUMENT,
+               "set_platform platform NULL");
+  check_status(qca_config_set_backend(config, NULL), QCA_NULL_ARGUMENT,
+               "set_backend backend NULL");
+  check_status(qca_config_set_api_token(config, NULL, 0), QCA_NULL_ARGUMENT,
+               "set_api_token token NULL");
+  check_status(qca_config_set_username_password(config, NULL, bytes, 3), QCA_NULL_ARGUMENT,
+               "set_username_password username NULL");
+  check_status(qca_config_set_username_password(config, "u", NULL, 0), QCA_NULL_ARGUMENT,
+               "set_username_password password NULL");
+
+  qca_status status = qca_session_new(NULL, &session, &error);
+  check_failure(status, error, QCA_NULL_ARGUMENT, "qca_session_new: the argument 'config' is NULL",
+                "session_new config NULL");
+  error = NULL;
+  status = qca_session_new(config, NULL, &error);
+  check_failure(status, error, QCA_NULL_ARGUMENT, "'out'", "session_new out NULL");
+  check_status(qca_session_new(NULL, NULL, NULL), QCA_NULL_ARGUMENT, "session_new all NULL");
+  check(session == NULL, "session_new wrote *out on failure");
+
+  error = NULL;
+  status = qca_session_login(NULL, &text, &error);
+  check_failure(status, error, QCA_NULL_ARGUMENT, "'session'", "login session NULL");
+  check_status(qca_session_login(NULL, NULL, NULL), QCA_NULL_ARGUMENT, "login all NULL");
+  error = NULL;
+  status = qca_session_bearer_token(NULL, buffer, sizeof buffer, &needed, &error);
+  check_failure(status, error, QCA_NULL_ARGUMENT, "'session'", "bearer_token session NULL");
+  check_status(qca_session_bearer_token(NULL, NULL, 0, NULL, NULL), QCA_NULL_ARGUMENT,
+               "bearer_token all NULL");
+  check_status(qca_session_verify(NULL, NULL), QCA_NULL_ARGUMENT, "verify session NULL");
+  check(text == NULL && needed == 0, "out-parameters written on NULL-argument failures");
+
+  error = NULL;
+  status = qca_inspect_token(NULL, 0, &text, &error);
+  check_failure(status, error, QCA_NULL_ARGUMENT, "'token'", "inspect token NULL");
+  check_status(qca_inspect_token(bytes, 3, NULL, NULL), QCA_NULL_ARGUMENT,
+               "inspect report_json_out NULL");
+  check_status(qca_mask_forms(NULL, 0, NULL, &text), QCA_NULL_ARGUMENT, "mask_forms secret NULL");
+  check_status(qca_mask_forms(bytes, 3, NULL, NULL), QCA_NULL_ARGUMENT,
+               "mask_forms json_array_out NULL");
+
+  check(qca_error_code(NULL) == QCA_NULL_ARGUMENT, "qca_error_code(NULL)");
+  check(qca_error_message(NULL) == NULL, "qca_error_message(NULL) is not NULL");
+  qca_error_free(NULL);
+  qca_string_free(NULL);
+  qca_session_free(NULL);
+  qca_config_free(NULL);
+  qca_config_free(config);
+}
+
+static void test_invalid_input(void) {
+  qca_config *config = NULL;
+  qca_error *error = NULL;
+  char *text = NULL;
+  const uint8_t invalid[] = {'a', 0xc3, 0x28, 'b'};
+
+  check_status(qca_config_new(&config), QCA_OK, "qca_config_new");
+  check_status(qca_config_set_pod(config, "\xff" "US1"), QCA_INVALID_UTF8, "set_pod UTF-8");
+  check_status(qca_config_set_gateway_url(config, "https://\xfe"), QCA_INVALID_UTF8,
+               "set_gateway_url UTF-8");
+  check_status(qca_config_set_platform(config, "jenk\xc0ns"), QCA_INVALID_UTF8,
+               "set_platform UTF-8");
+  check_status(qca_config_set_backend(config, "\x80"), QCA_INVALID_UTF8, "set_backend UTF-8");
+  check_status(qca_config_set_ca_pem(config, invalid, sizeof invalid), QCA_INVALID_UTF8,
+               "set_ca_pem UTF-8");
+  check_status(qca_config_set_api_token(config, invalid, sizeof invalid), QCA_INVALID_UTF8,
+               "set_api_token UTF-8");
+  check_status(qca_config_set_username_password(config, "\xff", (const uint8_t *)"pw", 2),
+               QCA_INVALID_UTF8, "set_username_password username UTF-8");
+  check_status(qca_config_set_username_password(config, "user", invalid, sizeof invalid),
+               QCA_INVALID_UTF8, "set_username_password password UTF-8");
+  qca_status status = qca_inspect_token(invalid, sizeof invalid, &text, &error);
+  check_failure(status, error, QCA_INVALID_UTF8, "offset 1", "inspect UTF-8");
+  check_status(qca_mask_forms(invalid, sizeof invalid, NULL, &text), QCA_INVALID_UTF8,
+               "mask_forms UTF-8");
+  check_status(qca_mask_forms((const uint8_t *)"secret", 6, "\xff", &text), QCA_INVALID_UTF8,
+               "mask_forms username UTF-8");
+
+  /* A string of exactly QCA_MAX_STRING_LEN bytes fits; one more does not. */
+  char *longest = malloc(QCA_MAX_STRING_LEN + 2);
+  memset(longest, 'a', QCA_MAX_STRING_LEN + 1);
+  longest[QCA_MAX_STRING_LEN] = '\0';
+  check_status(qca_config_set_pod(config, longest), QCA_OK, "set_pod of the maximum length");
+  longest[QCA_MAX_STRING_LEN] = 'a';
+  longest[QCA_MAX_STRING_LEN + 1] = '\0';
+  check_status(qca_config_set_pod(config, longest), QCA_INPUT_TOO_LARGE, "set_pod too long");
+  check_status(qca_config_set_username_password(config, longest, (const uint8_t *)"pw", 2),
+               QCA_INPUT_TOO_LARGE, "set_username_password username too long");
+  free(longest);
+
+  size_t huge_len = QCA_MAX_PEM_LEN + 1;
+  uint8_t *huge = calloc(huge_len, 1);
+  check_status(qca_config_set_api_token(config, huge, QCA_MAX_SECRET_LEN + 1),
+               QCA_INPUT_TOO_LARGE, "set_api_token too long");
+  check_status(qca_config_set_username_password(config, "user", huge, QCA_MAX_SECRET_LEN + 1),
+               QCA_INPUT_TOO_LARGE, "set_username_password password too long");
+  check_status(qca_config_set_ca_pem(config, huge, huge_len), QCA_INPUT_TOO_LARGE,
+               "set_ca_pem too long");
+  error = NULL;
+  status = qca_inspect_token(huge, QCA_MAX_SECRET_LEN + 1, &text, &error);
+  check_failure(status, error, QCA_INPUT_TOO_LARGE, NULL, "inspect too long");
+  check_status(qca_mask_forms(huge, QCA_MAX_SECRET_LEN + 1, NULL, &text), QCA_INPUT_TOO_LARGE,
+               "mask_forms too long");
+  free(huge);
+  check(text == NULL, "a report was returned for invalid input");
+  qca_config_free(config);
+}
+
+/* Freed, foreign and mistyped handles are reported, never dereferenced. */
+static void test_invalid_handles(void) {
+  qca_config *config = token_config(gateway_url, env("QCA_TEST_TOKEN"));
+  qca_session *session = NULL;
+  qca_error *error = NULL;
+  check_status(qca_session_new(config, &session, &error), QCA_OK, "session for handle tests");
+
+  /* A config cast to a session, and an error cast to a config. */
+  char *text = NULL;
+  qca_status status = qca_session_login((qca_session *)config, &text, &error);
+  check_failure(status, error, QCA_INVALID_HANDLE, "not a live handle", "config as session");
+  error = NULL;
+  status = qca_session_verify((qca_session *)config, &error);
+  qca_error *held = error;
+  check_status(qca_config_set_pod((qca_config *)held, "US1"), QCA_INVALID_HANDLE,
+               "error as config");
+  check_failure(status, held, QCA_INVALID_HANDLE, NULL, "verify config as session");
+
+  /* Pointers the library never returned: to the stack, and a small integer. */
+  int on_stack = 0;
+  check_status(qca_session_verify((qca_session *)&on_stack, NULL), QCA_INVALID_HANDLE,
+               "stack pointer as session");
+  check_status(qca_session_verify((qca_session *)(uintptr_t)0x10, NULL), QCA_INVALID_HANDLE,
+               "0x10 as session");
+  qca_session_free((qca_session *)&on_stack);
+  qca_string_free((char *)&on_stack);
+  qca_error_free((qca_error *)&on_stack);
+
+  /* Use after free: every call reports QCA_INVALID_HANDLE; a second free is ignored. */
+  qca_config_free(config);
+  check_status(qca_config_set_pod(config, "US1"), QCA_INVALID_HANDLE, "config after free");
+  check_status(qca_config_set_timeouts(config, 1, 1, 1), QCA_INVALID_HANDLE,
+               "set_timeouts after free");
+  qca_session *from_freed = NULL;
+  error = NULL;
+  status = qca_session_new(config, &from_freed, &error);
+  check_failure(status, error, QCA_INVALID_HANDLE, "'config'", "session_new freed config");
+  qca_config_free(config);
+
+  qca_session_free(session);
+  error = NULL;
+  status = qca_session_login(session, &text, &error);
+  check_failure(status, error, QCA_INVALID_HANDLE, "'session'", "login after free");
+  char buffer[64];
+  size_t needed = 0;
+  check_status(qca_session_bearer_token(session, buffer, sizeof buffer, &needed, NULL),
+               QCA_INVALID_HANDLE, "bearer_token after free");
+  check_status(qca_session_verify(session, NULL), QCA_INVALID_HANDLE, "verify after free");
+  qca_session_free(session);
+  check(text == NULL && from_freed == NULL, "out-parameters written for a freed handle");
+
+  /* A freed error and a freed string. */
+  qca_config *empty = NULL;
+  check_status(qca_config_new(&empty), QCA_OK, "qca_config_new");
+  error = NULL;
+  check_status(qca_session_new(empty, &from_freed, &error), QCA_INVALID_ARGUMENT,
+               "session_new without gateway");
+  qca_error_free(error);
+  check(qca_error_code(error) == QCA_INVALID_HANDLE, "qca_error_code after free");
+  check(qca_error_message(error) == NULL, "qca_error_message after free is not NULL");
+  qca_error_free(error);
+  qca_config_free(empty);
+
+  check_status(qca_mask_forms((const uint8_t *)"freed-string", 12, NULL, &text), QCA_OK,
+               "mask_forms");
+  qca_string_free(text);
+  qca_string_free(text);
+}
+
+struct worker {
+  qca_session *session;
+  pthread_barrier_t *start;
+  int failures;
+  char token[TOKEN_BUFFER];
+};
+
+static void *run_worker(void *argument) {
+  struct worker *worker = argument;
+  pthread_barrier_wait(worker->start);
+  for (int round = 0; round < ROUNDS_PER_THREAD; round++) {
+    char buffer[TOKEN_BUFFER];
+    size_t needed = 0;
+    qca_error *error = NULL;
+    qca_status status =
+        qca_session_bearer_token(worker->session, buffer, sizeof buffer, &needed, &error);
+    if (status != QCA_OK) {
+      fprintf(stdout, "not ok: thread bearer_token: %s: %s\n", status_name(status),
+              qca_error_message(error));
+      qca_error_free(error);
+      worker->failures++;
+      continue;
+    }
+    if (round == 0) {
+      memcpy(worker->token, buffer, needed);
+    } else if (strcmp(worker->token, buffer) != 0) {
+      fprintf(stdout, "not ok: a thread got two different tokens\n");
+      worker->failures++;
+    }
+    memset(buffer, 0, sizeof buffer);
+
+    char *summary = NULL;
+    status = qca_session_login(worker->session, &summary, &error);
+    if (status != QCA_OK || strstr(summary, "\"verified\":true") == NULL) {
+      fprintf(stdout, "not ok: thread login: %s\n", status_name(status));
+      qca_error_free(error);
+      worker->failures++;
+    }
+    qca_string_free(summary);
+    if (qca_session_verify(worker->session, NULL) != QCA_OK) {
+      fprintf(stdout, "not ok: thread verify\n");
+      worker->failures++;
+    }
+  }
+  return NULL;
+}
+
+/*
+ * Eight threads share one password session on a cold cache: every call
+ * succeeds and every thread gets the same JWT. The script checks that the
+ * simulator counted one successful POST /auth for this user.
+ */
+static void test_threads_share_session(void) {
+  const char *username = env("QCA_TEST_USERNAME");
+  qca_session *session =
+      new_session(password_config(username, env("QCA_TEST_PASSWORD")), "threads session");
+  if (session == NULL) {
+    return;
+  }
+  static struct worker workers[THREADS];
+  pthread_t threads[THREADS];
+  pthread_barrier_t start;
+  pthread_barrier_init(&start, NULL, THREADS);
+  for (int i = 0; i < THREADS; i++) {
+    workers[i].session = session;
+    workers[i].start = &start;
+    workers[i].failures = 0;
+    workers[i].token[0] = '\0';
+    check(pthread_create(&threads[i], NULL, run_worker, &workers[i]) == 0, "pthread_create");
+  }
+  for (int i = 0; i < THREADS; i++) {
+    pthread_join(threads[i], NULL);
+  }
+  pthread_barrier_destroy(&start);
+
+  for (int i = 0; i < THREADS; i++) {
+    check(workers[i].failures == 0, "thread %d had %d failures", i, workers[i].failures);
+    check(strcmp(workers[i].token, workers[0].token) == 0, "thread %d got another JWT", i);
+  }
+  /* A JWT has three dot-separated parts. */
+  const char *dot = strchr(workers[0].token, '.');
+  check(dot != NULL && strchr(dot + 1, '.') != NULL, "the bearer token is not a JWT");
+  for (int i = 0; i < THREADS; i++) {
+    memset(workers[i].token, 0, sizeof workers[i].token);
+  }
+  qca_session_free(session);
+}
+
+static void test_password_flow(void) {
+  const char *username = env("QCA_TEST_USERNAME");
+  const char *password = env("QCA_TEST_PASSWORD");
+
+  qca_session *first = new_session(password_config(username, password), "password session");
+  qca_session *second = new_session(password_config(username, password), "second session");
+  if (first == NULL || second == NULL) {
+    return;
+  }
+  char *summary = login(first, "password login");
+  check_contains(summary, "\"backend\":\"cicd-sensor\"", "password summary");
+  check_contains(summary, "\"platform\":\"jenkins\"", "password summary");
+  check_contains(summary, "\"credential\":\"username-password\"", "password summary");
+  check_contains(summary, "\"user\":\"c-abi-user\"", "password summary");
+  check_contains(summary, "\"token_kind\":\"jwt\"", "password summary");
+  check_contains(summary, "\"verified\":true", "password summary");
+  check_contains(summary, "\"scopes\":[\"CS\"]", "password summary");
+  qca_string_free(summary);
+
+  /* Two handles with one credential share the process-wide JWT cache. */
+  char token_first[TOKEN_BUFFER];
+  char token_second[TOKEN_BUFFER];
+  size_t needed = 0;
+  check_status(qca_session_bearer_token(first, token_first, sizeof token_first, &needed, NULL),
+               QCA_OK, "bearer token of the first session");
+  check_status(qca_session_bearer_token(second, token_second, sizeof token_second, &needed, NULL),
+               QCA_OK, "bearer token of the second session");
+  check(strcmp(token_first, token_second) == 0, "two sessions got different JWTs");
+  check(strstr(token_first, password) == NULL, "the JWT contains the password");
+  memset(token_first, 0, sizeof token_first);
+  memset(token_second, 0, sizeof token_second);
+  qca_session_free(first);
+  qca_session_free(second);
+
+  /* A wrong password: 401, not retried, and remembered for a second session. */
+  for (int attempt = 0; attempt < 2; attempt++) {
+    check_login_fails(password_config(username, "CANARY-wrong-pw-5d1c"),
+                      QCA_AUTHENTICATION_FAILED, "rejected the user name or password",
+                      "wrong password");
+  }
+  /* A user without Container Security gets a JWT that the gateway refuses. */
+  check_login_fails(password_config("no-cs-user", "no-cs-password"), QCA_PERMISSION_DENIED,
+                    "Container Security", "user without CS");
+  /* A password is allowed on Jenkins only. */
+  qca_config *config = password_config(username, password);
+  check_status(qca_config_set_platform(config, "github-actions"), QCA_OK, "set platform");
+  check_session_new_fails(config, QCA_CREDENTIAL_NOT_ALLOWED, "only on Jenkins",
+                          "password on GitHub Actions");
+}
+
+static void test_token_flow(void) {
+  const char *token = env("QCA_TEST_TOKEN");
+  size_t token_len = strlen(token);
+
+  /* The library copies the token: the caller's buffer is read, never written,
+     and wiping it right after the call does not affect the session. */
+  char *caller_copy = malloc(token_len + 1);
+  memcpy(caller_copy, token, token_len + 1);
+  qca_config *config = config_for(gateway_url);
+  check_status(qca_config_set_api_token(config, (const uint8_t *)caller_copy, token_len), QCA_OK,
+               "set the API token");
+  check(memcmp(caller_copy, token, token_len + 1) == 0, "the caller's token buffer changed");
+  memset(caller_copy, 0, token_len);
+  free(caller_copy);
+  check_status(qca_config_set_platform(config, "azure-devops"), QCA_OK, "set platform");
+  qca_session *session = new_session(config, "token session");
+  if (session == NULL) {
+    return;
+  }
+
+  char *summary = login(session, "token login");
+  check_contains(summary, "\"schema_version\":1", "token summary");
+  check_contains(summary, "\"backend\":\"qscanner\"", "token summary");
+  check_contains(summary, "\"platform\":\"azure-devops\"", "token summary");
+  check_contains(summary, "\"credential\":\"api-token\"", "token summary");
+  check_contains(summary, "\"user\":\"c-abi-scanner\"", "token summary");
+  check_contains(summary, "\"verified\":true", "token summary");
+  check_contains(summary, "\"pod\":null", "token summary");
+  check_status(qca_session_verify(session, NULL), QCA_OK, "verify");
+
+  /* Size query, too-small buffer, exact buffer. */
+  size_t needed = 0;
+  qca_error *error = NULL;
+  qca_status status = qca_session_bearer_token(session, NULL, 0, &needed, &error);
+  check_failure(status, error, QCA_BUFFER_TOO_SMALL, "needs", "size query");
+  check(needed == token_len + 1, "size query: needed %zu, expected %zu", needed, token_len + 1);
+
+  char small[8];
+  memset(small, 'x', sizeof small);
+  error = NULL;
+  needed = 0;
+  status = qca_session_bearer_token(session, small, sizeof small, &needed, &error);
+  check_failure(status, error, QCA_BUFFER_TOO_SMALL, "buffer holds 8 bytes", "small buffer");
+  check(needed == token_len + 1, "small buffer: needed %zu", needed);
+  bool untouched = true;
+  for (size_t i = 0; i < sizeof small; i++) {
+    untouched = untouched && small[i] == 'x';
+  }
+  check(untouched, "a too-small buffer was written to");
+
+  char *exact = malloc(needed);
+  size_t written = 0;
+  check_status(qca_session_bearer_token(session, exact, needed, &written, NULL), QCA_OK,
+               "exact buffer");
+  check(written == needed && strcmp(exact, token) == 0, "the bearer token differs from the token");
+  memset(exact, 0, needed);
+  free(exact);
+  check_status(qca_session_bearer_token(session, NULL, 5, &needed, NULL), QCA_NULL_ARGUMENT,
+               "NULL buffer with a length");
+  check_status(qca_session_bearer_token(session, small, sizeof small, NULL, NULL),
+               QCA_NULL_ARGUMENT, "NULL needed_out");
+
+  /* The fingerprint of the summary matches the offline report. */
+  char *report = NULL;
+  error = NULL;
+  status = qca_inspect_token((const uint8_t *)token, token_len, &report, &error);
+  check(status == QCA_OK, "inspect returned %s", status_name(status));
+  qca_error_free(error);
+  check_no_secret(report, "inspect report");
+  check_contains(report, "\"token_kind\":\"jwt\"", "inspect report");
+  check_contains(report, "\"user\":\"c-abi-scanner\"", "inspect report");
+  check_contains(report, "\"credential_type\":\"ApiTokenCredential\"", "inspect report");
+  check_contains(report, "\"expired\":false", "inspect report");
+  check_contains(report, "\"container_security\":true", "inspect report");
+  const char *key = "\"token_fingerprint\":\"";
+  const char *fingerprint = report ? strstr(report, key) : NULL;
+  if (fingerprint != NULL) {
+    char value[17] = {0};
+    memcpy(value, fingerprint + strlen(key), 16);
+    check_contains(summary, value, "the summary's fingerprint");
+  } else {
+    check(false, "no fingerprint in the report");
+  }
+  qca_string_free(report);
+  qca_string_free(summary);
+  qca_session_free(session);
+
+  /* A pasted form is cleaned up; an opaque token is valid too. */
+  char *with_newline = join(token, "\r\n");
+  char *pasted = join("Bearer ", with_newline);
+  session = new_session(token_config(gateway_url, pasted), "pasted token");
+  free(with_newline);
+  free(pasted);
+  char cleaned[TOKEN_BUFFER];
+  check_status(qca_session_bearer_token(session, cleaned, sizeof cleaned, &needed, NULL), QCA_OK,
+               "bearer of a pasted token");
+  check(strcmp(cleaned, token) == 0, "the pasted token was not cleaned up");
+  qca_session_free(session);
+
+  session = new_session(token_config(gateway_url, env("QCA_TEST_OPAQUE_TOKEN")), "opaque token");
+  summary = login(session, "opaque login");
+  check_contains(summary, "\"token_kind\":\"opaque\"", "opaque summary");
+  check_contains(summary, "\"expires_at\":null", "opaque summary");
+  qca_string_free(summary);
+  qca_session_free(session);
+
+  report = NULL;
+  const char *opaque = env("QCA_TEST_OPAQUE_TOKEN");
+  check_status(qca_inspect_token((const uint8_t *)opaque, strlen(opaque), &report, NULL), QCA_OK,
+               "inspect opaque");
+  check_contains(report, "\"token_kind\":\"opaque\"", "opaque report");
+  check_contains(report, "\"scopes\":null", "opaque report");
+  qca_string_free(report);
+
+  error = NULL;
+  status = qca_inspect_token((const uint8_t *)" \r\n", 3, &report, &error);
+  check_failure(status, error, QCA_MISSING_CREDENTIAL, "empty", "inspect empty");
+  error = NULL;
+  status = qca_inspect_token((const uint8_t *)"abc def-CANARY", 14, &report, &error);
+  check_failure(status, error, QCA_INVALID_ARGUMENT, "whitespace at character 4",
+                "inspect with a space");
+}
+
+static void test_mask_forms(void) {
+  const char *secret = "p&ss w/rd\"$1";
+  char *forms = NULL;
+  check_status(qca_mask_forms((const uint8_t *)secret, strlen(secret), "alice", &forms), QCA_OK,
+               "mask_forms");
+  check_contains(forms, "\"p&ss w/rd\\\"$1\"", "forms: the secret, JSON-escaped");
+  check_contains(forms, "\"cCZzcyB3L3JkIiQx\"", "forms: base64");
+  check_contains(forms, "\"p%26ss%20w%2Frd%22%241\"", "forms: URL-encoded");
+  check_contains(forms, "\"YWxpY2U6cCZzcyB3L3JkIiQx\"", "forms: base64 of user:secret");
+  check(forms != NULL && forms[0] == '[', "forms: not a JSON array");
+  qca_string_free(forms);
+
+  forms = NULL;
+  check_status(qca_mask_forms((const uint8_t *)"abc", 3, NULL, &forms), QCA_OK,
+               "mask_forms of a short secret");
+  check(forms != NULL && strcmp(forms, "[]") == 0, "forms of a short secret: %s",
+        forms ? forms : "(NULL)");
+  qca_string_free(forms);
+}
+
+static void test_configuration_errors(void) {
+  const char *token = env("QCA_TEST_TOKEN");
+  qca_config *config = NULL;
+
+  qca_config_new(&config);
+  qca_config_set_api_token(config, (const uint8_t *)token, strlen(token));
+  check_session_new_fails(config, QCA_INVALID_ARGUMENT, "no Qualys platform", "no gateway");
+
+  config = token_config(gateway_url, token);
+  qca_config_set_pod(config, "US1");
+  check_session_new_fails(config, QCA_INVALID_ARGUMENT, "both a POD and a gateway URL",
+                          "POD and URL");
+
+  qca_config_new(&config);
+  qca_config_set_pod(config, "XX9");
+  qca_config_set_api_token(config, (const uint8_t *)token, strlen(token));
+  check_session_new_fails(config, QCA_INVALID_ARGUMENT, "unknown POD 'XX9'", "unknown POD");
+
+  check_session_new_fails(token_config("http://gateway.example.com", token),
+                          QCA_INVALID_ARGUMENT, "use https", "http URL");
+
+  config = token_config(gateway_url, token);
+  qca_config_set_platform(config, "circleci");
+  check_session_new_fails(config, QCA_INVALID_ARGUMENT, "unknown platform 'circleci'",
+                          "unknown platform");
+
+  config = token_config(gateway_url, token);
+  qca_config_set_backend(config, "cicd-sensor");
+  check_session_new_fails(config, QCA_CREDENTIAL_NOT_ALLOWED, "cicd-sensor backend",
+                          "token with the CICD Sensor");
+
+  check_session_new_fails(config_for(gateway_url), QCA_MISSING_CREDENTIAL, "no credential",
+                          "no credential");
+  check_session_new_fails(token_config(gateway_url, "  \n"), QCA_MISSING_CREDENTIAL, "empty",
+                          "blank token");
+
+  config = token_config(gateway_url, token);
+  qca_config_set_ca_pem(config, (const uint8_t *)"not a certificate", 17);
+  check_session_new_fails(config, QCA_INVALID_ARGUMENT, "CA bundle", "CA that is not PEM");
+
+  check_session_new_fails(token_config(gateway_url, env("QCA_TEST_TOKEN_EXPIRED")),
+                          QCA_TOKEN_EXPIRED, "expired", "expired token");
+  check_session_new_fails(token_config(gateway_url, env("QCA_TEST_TOKEN_NO_CS")),
+                          QCA_PERMISSION_DENIED, "Container Security", "token without CS");
+}
+
+static void test_gateway_errors(void) {
+  check_login_fails(token_config(gateway_url, env("QCA_TEST_TOKEN_REVOKED")), QCA_TOKEN_REJECTED,
+                    "rejected the access token", "revoked token");
+  check_login_fails(token_config(gateway_url, env("QCA_TEST_OPAQUE_NO_CS")),
+                    QCA_PERMISSION_DENIED, "HTTP 403", "opaque token without CS");
+
+  const char *token = env("QCA_TEST_TOKEN");
+  char *url = join(gateway_url, "/fault-429");
+  qca_config *config = token_config(url, token);
+  qca_config_set_timeouts(config, 5000, 20000, 2);
+  check_login_fails(config, QCA_RATE_LIMITED, "429", "persistent 429");
+  free(url);
+
+  url = join(gateway_url, "/fault-500");
+  config = token_config(url, token);
+  qca_config_set_timeouts(config, 5000, 20000, 1);
+  check_login_fails(config, QCA_API_ERROR, "HTTP 500", "HTTP 500");
+  free(url);
+
+  url = join(gateway_url, "/fault-delay");
+  config = token_config(url, token);
+  qca_config_set_timeouts(config, 300, 20000, 1);
+  check_login_fails(config, QCA_TIMEOUT, "timed out", "slow gateway");
+  free(url);
+
+  char closed[64];
+  snprintf(closed, sizeof closed, "https://127.0.0.1:%d", closed_port());
+  config = token_config(closed, token);
+  qca_config_set_timeouts(config, 2000, 5000, 1);
+  check_login_fails(config, QCA_NETWORK_ERROR, "could not reach", "closed port");
+
+  /* Without the simulator's CA, its certificate is not trusted. */
+  config = NULL;
+  qca_config_new(&config);
+  qca_config_set_gateway_url(config, gateway_url);
+  qca_config_set_api_token(config, (const uint8_t *)token, strlen(token));
+  qca_config_set_timeouts(config, 5000, 10000, 1);
+  check_login_fails(config, QCA_TLS_ERROR, "TLS", "untrusted certificate");
+
+  /* error_out may be NULL: the status alone is returned. */
+  config = token_config(gateway_url, env("QCA_TEST_TOKEN_REVOKED"));
+  qca_session *session = new_session(config, "revoked, no error_out");
+  check_status(qca_session_verify(session, NULL), QCA_TOKEN_REJECTED, "verify without error_out");
+  qca_session_free(session);
+}
+
+struct slow_call {
+  qca_session *session;
+  qca_status status;
+};
+
+static void *run_slow_login(void *argument) {
+  struct slow_call *call = argument;
+  char *summary = NULL;
+  call->status = qca_session_login(call->session, &summary, NULL);
+  qca_string_free(summary);
+  return NULL;
+}
+
+/*
+ * Freeing a session while another thread is inside a call: that call ends
+ * normally (the delayed request gets the simulator's 404 for the unknown
+ * path) and later calls report QCA_INVALID_HANDLE.
+ */
+static void test_free_during_call(void) {
+  char *url = join(gateway_url, "/fault-slow");
+  qca_config *config = token_config(url, env("QCA_TEST_TOKEN"));
+  qca_config_set_timeouts(config, 10000, 20000, 1);
+  struct slow_call call = {new_session(config, "slow session"), QCA_OK};
+  free(url);
+  if (call.session == NULL) {
+    return;
+  }
+  pthread_t thread;
+  check(pthread_create(&thread, NULL, run_slow_login, &call) == 0, "pthread_create");
+  sleep_ms(1500);
+  qca_session_free(call.session);
+  check_status(qca_session_verify(call.session, NULL), QCA_INVALID_HANDLE,
+               "verify after free during a call");
+  pthread_join(thread, NULL);
+  check_status(call.status, QCA_API_ERROR, "the call in progress during free");
+}
+
+int main(void) {
+  gateway_url = env("QCA_TEST_GATEWAY_URL");
+  ca_pem = read_file(env("QCA_TEST_CA_FILE"), &ca_pem_len);
+  secrets[secret_count++] = env("QCA_TEST_PASSWORD");
+  secrets[secret_count++] = "CANARY";
+  secrets[secret_count++] = env("QCA_TEST_TOKEN");
+  secrets[secret_count++] = env("QCA_TEST_OPAQUE_TOKEN");
+  secrets[secret_count++] = env("QCA_TEST_TOKEN_REVOKED");
+
+  test_version();
+  test_null_arguments();
+  test_invalid_input();
+  test_invalid_handles();
+  test_threads_share_session();
+  test_password_flow();
+  test_token_flow();
+  test_mask_forms();
+  test_configuration_errors();
+  test_gateway_errors();
+  test_free_during_call();
+
+  free(ca_pem);
+  printf("c-abi: %d checks, %d failed\n", checks, failures);
+  return failures == 0 ? 0 : 1;
+}
