@@ -387,15 +387,19 @@ describe('QualysAuthenticate task', function () {
         }
     });
 
-    it('names the missing native library', async function () {
-        // A copy of the task without native/, as on an agent of a target
-        // that is not shipped.
+    /** Copies the built task without native/, as shipped for a target without a library. */
+    function copyTaskWithoutNative(): string {
         const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'qualys-task-copy-'));
+        for (const entry of ['dist', 'task.json', 'task.loc.json', 'Strings']) {
+            fs.cpSync(path.join(TASK_DIR, entry), path.join(copy, entry), { recursive: true });
+        }
+        fs.symlinkSync(path.join(TASK_DIR, 'node_modules'), path.join(copy, 'node_modules'));
+        return copy;
+    }
+
+    it('names the missing native library', async function () {
+        const copy = copyTaskWithoutNative();
         try {
-            for (const entry of ['dist', 'task.json', 'task.loc.json', 'Strings']) {
-                fs.cpSync(path.join(TASK_DIR, entry), path.join(copy, entry), { recursive: true });
-            }
-            fs.symlinkSync(path.join(TASK_DIR, 'node_modules'), path.join(copy, 'node_modules'));
             const token = await simulator.mintToken({ subject: 'native@example.com', modules: ['CS'] });
             const run = await runTask({
                 inputs: { accessToken: token, gatewayUrl: simulator.url, ...simulatorInputs() },
@@ -404,6 +408,29 @@ describe('QualysAuthenticate task', function () {
 
             const expected = path.join(copy, 'native', `${process.platform}-${process.arch}`, 'libqualys_ci_auth.so');
             assertFailedWith(run, 'ships no native library', expected, 'Shipped targets: none');
+            assertNeverPrinted(run, token, 'token');
+        } finally {
+            fs.rmSync(copy, { recursive: true, force: true });
+        }
+    });
+
+    it('reports a native library that fails to load', async function () {
+        const copy = copyTaskWithoutNative();
+        try {
+            const directory = path.join(copy, 'native', `${process.platform}-${process.arch}`);
+            fs.mkdirSync(directory, { recursive: true });
+            const broken = path.join(directory, 'libqualys_ci_auth.so');
+            fs.writeFileSync(broken, 'this is not an ELF file\n');
+            const token = await simulator.mintToken({ subject: 'broken@example.com', modules: ['CS'] });
+            const run = await runTask({
+                inputs: { accessToken: token, gatewayUrl: simulator.url, ...simulatorInputs() },
+                entry: path.join(copy, 'dist', 'index.js'),
+            });
+
+            const text = assertFailedWith(run, `Loading the native library ${broken} on ${process.platform}-${process.arch}`);
+            if (process.platform === 'linux') {
+                assert.match(text, /with (glibc \d+\.\d+|musl libc)/, 'the message names the detected C library');
+            }
             assertNeverPrinted(run, token, 'token');
         } finally {
             fs.rmSync(copy, { recursive: true, force: true });
