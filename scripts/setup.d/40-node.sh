@@ -18,6 +18,6 @@ fi
 
 npm ci --no-audit --no-fund
 # npm 11 warns that it skipped koffi's install script. That script only
-# checks that the prebuilt binary bundled in koffi 2.12 loads (building
-# from source when it does not); the suite loads koffi in every task run.
+# checks that the prebuilt binary bundled in koffi 2.12 loads, and builds
+# from source when it does not. The suite loads koffi in every task run.
 (cd QualysAuthenticate && npm ci --omit=dev --no-audit --no-fund)
