@@ -73,7 +73,7 @@ describe('QualysAuthenticate task', function () {
         assertVariable(run, 'QUALYS_TOKEN_FINGERPRINT', /^[0-9a-f]{16}$/, false);
         assertVariable(run, 'QUALYS_ENVIRONMENT', 'staging', false);
         assert.ok(registeredSecrets(run).includes(token), 'the token must be registered with task.setsecret');
-        assert.ok(run.stdout.includes('as scanner@example.com'), `the log names the token's user:\n${run.stdout}`);
+        assert.ok(run.stdout.includes('Token user: scanner@example.com'), `the log names the token's user:\n${run.stdout}`);
         assert.ok(run.stdout.includes("service connection '" + CONNECTION_ID + "'"));
         assertNeverPrinted(run, token, 'token');
         // The base64 form is registered too, for steps that print it encoded.

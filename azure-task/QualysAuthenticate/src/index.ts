@@ -91,8 +91,13 @@ function run(): void {
     }
 
     const summary = result.summary;
-    const where = summary.pod !== null ? ` (POD ${summary.pod})` : '';
-    console.log(message('Authenticated', summary.gateway, where, summary.user ?? 'an unnamed token user'));
+    console.log(message('Authenticated', summary.gateway));
+    if (summary.pod !== null) {
+        console.log(message('GatewayPod', summary.pod));
+    }
+    if (summary.user !== null) {
+        console.log(message('TokenUser', summary.user));
+    }
     if (summary.expires_at !== null) {
         console.log(message('TokenExpiresAt', summary.expires_at, formatDuration(summary.expires_in_seconds ?? 0)));
     } else {

@@ -19,6 +19,7 @@ export const MESSAGE_KEYS = [
     'ConnectionTokenMissing',
     'CredentialRule',
     'Environment',
+    'GatewayPod',
     'InvalidWholeNumber',
     'LoginNotVerified',
     'NativeCallFailed',
@@ -36,6 +37,7 @@ export const MESSAGE_KEYS = [
     'TokenExpiryUnknown',
     'TokenFromConnection',
     'TokenFromInput',
+    'TokenUser',
     'VariablesSet',
 ] as const;
 
