@@ -83,9 +83,10 @@
 
 /**
  * The result of a call. The values are 32-bit unsigned integers and never
- * change meaning. Values 1 to 99 are the core's error codes
- * (`qualys_ci_auth::ErrorCode`), with the same numbers as in the CLI's
- * JSON errors. Values from 100 are errors of this C interface itself.
+ * change meaning. Values 1 to 99 are the numbers of the core's error codes
+ * (`qualys_ci_auth::ErrorCode`), the kinds that the CLI's JSON errors name
+ * in `code`: `QCA_TOKEN_REJECTED` is "token_rejected". Values from 100 are
+ * errors of this C interface itself.
  * A failed call also describes the failure in a `qca_error` when the
  * caller passes an `error_out` pointer.
  */

@@ -9,9 +9,10 @@ use crate::error::{Error, ErrorCode};
 use super::handles;
 
 /// The result of a call. The values are 32-bit unsigned integers and never
-/// change meaning. Values 1 to 99 are the core's error codes
-/// (`qualys_ci_auth::ErrorCode`), with the same numbers as in the CLI's
-/// JSON errors. Values from 100 are errors of this C interface itself.
+/// change meaning. Values 1 to 99 are the numbers of the core's error codes
+/// (`qualys_ci_auth::ErrorCode`), the kinds that the CLI's JSON errors name
+/// in `code`: `QCA_TOKEN_REJECTED` is "token_rejected". Values from 100 are
+/// errors of this C interface itself.
 /// A failed call also describes the failure in a `qca_error` when the
 /// caller passes an `error_out` pointer.
 #[repr(u32)]
@@ -278,6 +279,15 @@ mod tests {
             let status = qca_status::from(code);
             assert_eq!(status as u32, code as u32, "{code:?}");
             assert!((status as u32) < qca_status::QCA_NULL_ARGUMENT as u32);
+        }
+    }
+
+    #[test]
+    fn core_codes_keep_their_names() {
+        for code in CORE_CODES {
+            let status = qca_status::from(code);
+            let expected = format!("QCA_{}", code.as_str().to_ascii_uppercase());
+            assert_eq!(format!("{status:?}"), expected);
         }
     }
 
