@@ -1,0 +1,68 @@
+/**
+ * The task's messages, looked up by key in `task.json` (and its localized
+ * `Strings/resources.resjson/<culture>/resources.resjson`) through task-lib's
+ * `loc`. Every message the task prints or fails with goes through here.
+ */
+
+import * as tl from 'azure-pipelines-task-lib/task';
+
+/** Every key of `messages` in task.json; a test keeps the two lists equal. */
+export const MESSAGE_KEYS = [
+    'AccessTokenUnexpanded',
+    'AgentCaFile',
+    'AgentProxy',
+    'Authenticated',
+    'BothCredentials',
+    'BothPlatforms',
+    'CaFileUnreadable',
+    'ConnectionNotFound',
+    'ConnectionTokenMissing',
+    'CredentialRule',
+    'Environment',
+    'GatewayPod',
+    'InvalidWholeNumber',
+    'LoginNotVerified',
+    'NativeCallFailed',
+    'NativeLibraryLoaded',
+    'NativeLoadFailed',
+    'NativeNeedsNewerGlibc',
+    'NativeNotShipped',
+    'NativeSettingRejected',
+    'NativeUnknownLibc',
+    'NoCredential',
+    'NoPlatform',
+    'SchemeNotAllowed',
+    'TlsHint',
+    'TokenExpiresAt',
+    'TokenExpiryUnknown',
+    'TokenFromConnection',
+    'TokenFromInput',
+    'TokenUser',
+    'VariablesSet',
+] as const;
+
+export type MessageKey = (typeof MESSAGE_KEYS)[number];
+
+/** Loads the messages of `taskJson` (task.json) and of its culture's resources. */
+export function loadMessages(taskJson: string): void {
+    tl.setResourcePath(taskJson);
+}
+
+/** Formats the message `key` with `args` (`%s` placeholders, as `util.format`). */
+export function message(key: MessageKey, ...args: unknown[]): string {
+    return tl.loc(key, ...args);
+}
+
+/**
+ * An error whose message is one of the task's messages. The top level of
+ * the task turns it into the failed result as it is.
+ */
+export class TaskError extends Error {
+    readonly key: MessageKey;
+
+    constructor(key: MessageKey, ...args: unknown[]) {
+        super(message(key, ...args));
+        this.name = 'TaskError';
+        this.key = key;
+    }
+}
