@@ -796,7 +796,7 @@ static void test_configuration_errors(void) {
 
   config = token_config(gateway_url, token);
   qca_config_set_pod(config, "US1");
-  check_session_new_fails(config, QCA_INVALID_ARGUMENT, "both a POD and a gateway URL",
+  check_session_new_fails(config, QCA_INVALID_ARGUMENT, "name different gateways",
                           "POD and URL");
 
   qca_config_new(&config);
