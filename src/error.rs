@@ -41,6 +41,9 @@ pub enum ErrorCode {
     Io = 40,
     /// A bug: a state the code does not expect. Please report it.
     Internal = 50,
+    /// The token breaks the token policy (age, scopes, expiry, shared
+    /// between environments) where the policy says to fail.
+    PolicyFailed = 60,
 }
 
 impl ErrorCode {
@@ -61,6 +64,7 @@ impl ErrorCode {
             Self::Timeout => "timeout",
             Self::Io => "io",
             Self::Internal => "internal",
+            Self::PolicyFailed => "policy_failed",
         }
     }
 
@@ -76,6 +80,7 @@ impl ErrorCode {
             Self::NetworkError | Self::TlsError => 31,
             Self::Timeout => 32,
             Self::Io | Self::Internal => 1,
+            Self::PolicyFailed => 23,
         }
     }
 }
@@ -186,6 +191,9 @@ pub enum Error {
 
     #[error("internal error: {message}; please report this as a bug")]
     Internal { message: String },
+
+    #[error("{message}")]
+    PolicyFailed { message: String },
 }
 
 impl Error {
@@ -206,6 +214,7 @@ impl Error {
             Self::Timeout { .. } => ErrorCode::Timeout,
             Self::Io { .. } => ErrorCode::Io,
             Self::Internal { .. } => ErrorCode::Internal,
+            Self::PolicyFailed { .. } => ErrorCode::PolicyFailed,
         }
     }
 
