@@ -30,6 +30,7 @@ pub mod http;
 pub mod mask;
 pub mod platform;
 pub mod policy;
+pub mod scan;
 pub mod session;
 pub mod time_fmt;
 pub mod token;
