@@ -8,13 +8,16 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use super::policy::{PolicyArgs, ScanArgs};
+
 #[derive(Debug, Parser)]
 #[command(
     name = "qualys-ci-auth",
     version,
     about = "Authenticate CI/CD pipelines to the Qualys platform for container-security scans",
     after_help = "Exit codes: 0 success, 1 general error, 2 invalid arguments, 20 authentication failed, \
-                  21 authorization failed, 22 token expired or revoked, 30 API error, 31 network error, 32 timeout."
+                  21 authorization failed, 22 token expired or revoked, 23 token policy failed (check), 30 API error, \
+                  31 network error, 32 timeout; scan exits 1 when it finds a secret."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -49,6 +52,11 @@ pub enum Command {
     Api(ApiArgs),
     /// Run both authentication flows against an embedded gateway simulator.
     Demo,
+    /// Check the token against the token policy (age, scopes, expiry, one
+    /// token per environment); also verify it online with --pod or --gateway-url.
+    Check(CredentialArgs),
+    /// Scan files or a repository for committed tokens and passwords.
+    Scan(ScanArgs),
 }
 
 /// Where the gateway is and how to reach it.
@@ -136,6 +144,9 @@ pub struct CredentialArgs {
     /// Read the password from standard input.
     #[arg(long, conflicts_with = "token_stdin")]
     pub password_stdin: bool,
+
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 }
 
 #[derive(Debug, Args)]

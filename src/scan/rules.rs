@@ -123,7 +123,7 @@ pub struct Candidate {
 }
 
 /// A value capture: a double- or single-quoted string, or a bare word.
-const VALUE: &str = r#"(?P<value>"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^\s"'#;,)\]}|&]+)"#;
+const VALUE: &str = r#"(?P<value>"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^\s"'`#;,)\]}|&]+)"#;
 
 static JWT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?-u)eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
