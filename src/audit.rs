@@ -1,15 +1,15 @@
 //! The local audit log: one JSON line per use of a token.
 //!
 //! Each login, verification, API call, `/auth` exchange and token hand-out
-//! appends a record with the UTC time, the CI platform, the run id and URL
-//! taken from the runner's variables, the environment label, the gateway,
+//! appends a record. It contains the UTC time, the CI platform, the run id
+//! and URL from the runner's variables, the environment label, the gateway,
 //! the backend, the token's fingerprint (first 16 hex digits of its SHA-256)
-//! and the outcome. A record never holds a token or a password.
+//! and the outcome. A record never contains a token or a password.
 //!
-//! The file is created with mode 0600 (on Unix) and written with one
-//! `O_APPEND` write per line while an advisory exclusive lock (`flock` on
-//! Unix, `LockFileEx` on Windows) is held, so several processes can append
-//! to one file without interleaving lines. Symbolic links are not followed
+//! The file is created with mode 0600 (on Unix). Each line is one `O_APPEND`
+//! write made while an advisory exclusive lock (`flock` on Unix,
+//! `LockFileEx` on Windows) is held, so several processes can append to one
+//! file without interleaving lines. Symbolic links are not followed
 //! on Unix, so a planted link cannot redirect the log.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,11 +33,11 @@ pub const AUDIT_OFF: &str = "off";
 /// File name of the default audit log, under the user's state directory.
 pub const DEFAULT_AUDIT_FILE: &str = "audit.jsonl";
 
-/// Longest audit log line read back when looking for shared tokens; longer
-/// lines are not records of this tool and are skipped.
+/// Maximum length of an audit log line read back when looking for shared
+/// tokens. Longer lines are not records of this tool and are skipped.
 const MAX_LINE_BYTES: usize = 64 * 1024;
 
-/// What a record describes.
+/// Kind of event a record describes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Operation {
@@ -205,9 +205,9 @@ impl AuditSettings {
         }
     }
 
-    /// Appends a record on a blocking thread; a failure is logged as a
-    /// warning and does not change the outcome of the operation, which has
-    /// already happened.
+    /// Appends a record on a blocking thread. A failure is logged as a
+    /// warning and does not change the outcome of the operation, because the
+    /// operation has already happened.
     pub async fn append_in_background(&self, record: AuditRecord) {
         let log = self.log.clone();
         let path = log.path().display().to_string();
@@ -303,7 +303,7 @@ impl AuditLog {
     }
 }
 
-/// Where the audit log goes, after the flag, the variable and the default.
+/// Destination of the audit log, chosen from the flag, the variable and the default.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AuditTarget {
     /// Disabled with `off`, or no default location exists (no home directory).
@@ -341,8 +341,9 @@ impl AuditTarget {
         }
     }
 
-    /// Opens the log. An explicit path that cannot be opened is an error; a
-    /// default one is reported as a warning on the log and the audit is off.
+    /// Opens the log. An explicit path that cannot be opened is an error. A
+    /// default path that cannot be opened is logged as a warning, and the
+    /// audit log is then off.
     pub fn open(&self) -> Result<Option<AuditLog>> {
         match self {
             Self::Off => Ok(None),

@@ -63,7 +63,7 @@ impl CheckStatus {
     }
 }
 
-/// Which check a result belongs to.
+/// Identifier of a check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CheckId {
@@ -86,7 +86,7 @@ impl CheckId {
     }
 }
 
-/// Where a token's age comes from.
+/// Source of a token's age.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum AgeSource {
@@ -160,7 +160,7 @@ pub struct PolicyReport {
     /// `jwt` or `opaque`.
     pub token_kind: &'static str,
     pub token_fingerprint: String,
-    /// Where the token was read from, such as `QUALYS_ACCESS_TOKEN_PROD`.
+    /// Source of the token, such as `QUALYS_ACCESS_TOKEN_PROD`.
     pub token_source: Option<String>,
     pub checks: Vec<CheckResult>,
     pub policy: Policy,
@@ -307,7 +307,7 @@ impl Verification {
     }
 }
 
-/// What [`evaluate`] judges.
+/// Facts that [`evaluate`] judges.
 #[derive(Clone, Debug)]
 pub struct CheckInput<'a> {
     pub shape: &'a TokenShape,
@@ -315,7 +315,7 @@ pub struct CheckInput<'a> {
     pub credential: CredentialKind,
     /// A creation date supplied by the user, for tokens without `iat`.
     pub created: Option<Date>,
-    /// Where the token was read from, for the report.
+    /// Source of the token, for the report.
     pub token_source: Option<String>,
     /// Tokens in the per-environment variables.
     pub variable_tokens: &'a [VariableToken],
@@ -653,7 +653,7 @@ fn verification(verification: &Verification) -> CheckResult {
     }
 }
 
-/// What the online checks need besides the session.
+/// Inputs of the online checks besides the session.
 #[derive(Clone, Debug, Default)]
 pub struct CheckOptions {
     pub created: Option<Date>,
@@ -665,8 +665,8 @@ pub struct CheckOptions {
 /// Verifies the session's token with the gateway, then evaluates the policy.
 ///
 /// A failed verification (HTTP 401, 403, a network error) is part of the
-/// report, not an error; an error is returned only when no token could be
-/// obtained at all, such as a rejected password. [`Session::new`] already
+/// report, not an error. An error is returned only when no token could be
+/// obtained at all, such as after a rejected password. [`Session::new`] already
 /// refuses an API token whose claims show it cannot work, so callers that
 /// want a report for such a token evaluate it offline with [`evaluate`].
 pub async fn check_session(
@@ -695,10 +695,10 @@ fn report_for_session(
     verification: Result<()>,
 ) -> Result<PolicyReport> {
     let Some(token) = session.cached_bearer_token() else {
-        // A password session holds no JWT only when the exchange failed.
+        // A password session contains no JWT only when the exchange failed.
         return Err(verification
             .err()
-            .unwrap_or_else(|| Error::internal("a verified session holds no bearer token")));
+            .unwrap_or_else(|| Error::internal("a verified session contains no bearer token")));
     };
     let shape = token::decode_claims(token.expose_secret()).unwrap_or(TokenShape::Opaque);
     let fingerprint = token::fingerprint(token.expose_secret());

@@ -41,7 +41,7 @@ pub const DEFAULT_WARN_AFTER_DAYS: u32 = 75;
 /// Default token age, in days, past which the check fails.
 pub const DEFAULT_FAIL_AFTER_DAYS: u32 = 90;
 
-/// Longest environment label accepted, in characters.
+/// Maximum length of an environment label, in characters.
 pub const MAX_ENVIRONMENT_LEN: usize = 64;
 
 /// Environment variables read by [`PolicyOverrides::from_env`].
@@ -53,7 +53,7 @@ pub const ENV_REQUIRED_SCOPES: &str = "QUALYS_REQUIRED_SCOPES";
 pub const ENV_EXTRA_SCOPES: &str = "QUALYS_EXTRA_SCOPES";
 pub const ENV_SHARED_TOKEN: &str = "QUALYS_SHARED_TOKEN";
 
-/// What a policy violation does to the result.
+/// Effect of a policy violation on the result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -102,9 +102,9 @@ pub struct Policy {
     pub fail_after_days: u32,
     /// `modulesAllowed` entries the job needs; a missing one fails the check.
     pub required_scopes: Vec<String>,
-    /// What scopes beyond `required_scopes` do.
+    /// Effect of scopes beyond `required_scopes`.
     pub extra_scopes: Severity,
-    /// What one token used for two environments does.
+    /// Effect of one token used for two environments.
     pub shared_token: Severity,
     /// The environment label of this job (dev, staging, prod), if any.
     pub environment: Option<String>,
@@ -265,7 +265,7 @@ pub fn split_scopes(list: &str) -> Vec<String> {
         .collect()
 }
 
-/// Where the policy layers come from.
+/// Sources of the policy layers.
 #[derive(Clone, Debug, Default)]
 pub struct PolicySources {
     /// A policy file named explicitly (flag or `QUALYS_POLICY_FILE`); it must exist.
@@ -367,7 +367,7 @@ pub fn environment_suffix(label: &str) -> String {
         .collect()
 }
 
-/// Returns the variable that holds the token of one environment, such as
+/// Returns the name of the variable with the token of one environment, such as
 /// `QUALYS_ACCESS_TOKEN_PROD` for `QUALYS_ACCESS_TOKEN` and `prod`.
 pub fn token_variable(base: &str, label: &str) -> String {
     format!("{base}_{}", environment_suffix(label))
@@ -480,6 +480,7 @@ shared_token = "fail"
             "environment = \"file-env\"\n[rotation]\nwarn_after_days = 10\nfail_after_days = 20\n[scopes]\nextra = \"fail\"\n",
         )
         .expect("write policy");
+
         let env = PolicyOverrides::from_env(env_of(&[
             (ENV_ENVIRONMENT, "env-env"),
             (ENV_FAIL_AFTER_DAYS, "40"),
@@ -496,6 +497,7 @@ shared_token = "fail"
             flags,
         })
         .expect("valid policy");
+
         // The flag beats the variable, which beats the file.
         assert_eq!(policy.environment.as_deref(), Some("flag-env"));
         // The variable beats the file.

@@ -2,7 +2,7 @@
 //! files.
 //!
 //! The walk honors `.gitignore`, `.ignore` and the global Git excludes (the
-//! `ignore` crate), enters hidden directories such as `.github` but never
+//! `ignore` crate). It enters hidden directories such as `.github` but never
 //! `.git`, and by default reads only pipeline files: Jenkinsfiles and Groovy,
 //! `azure-pipelines*.yml`, `.gitlab-ci.yml`, `.github/workflows/*`,
 //! `action.yml`, shell, PowerShell and batch scripts (by extension or a
@@ -33,10 +33,10 @@ pub const IGNORE_MARKER: &str = "qualys-ci-auth:ignore";
 /// Largest file read by default, in bytes; larger files are listed as skipped.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
-/// Longest excerpt shown for a finding, in characters.
+/// Maximum length of the excerpt shown for a finding, in characters.
 const MAX_EXCERPT_CHARS: usize = 160;
 
-/// What replaces a secret in an excerpt.
+/// Text that replaces a secret in an excerpt.
 pub const MASK: &str = "****";
 
 /// Bytes examined to tell a binary file from text.
@@ -80,7 +80,7 @@ pub struct Finding {
     /// The line with every secret on it replaced by `****`, shortened
     /// around the secret when long.
     pub excerpt: String,
-    /// What was found and what to do.
+    /// Description of the finding and of the fix.
     pub message: String,
     /// First 16 hex digits of the SHA-256 of a token (for `jwt-literal`,
     /// `qualys-secret-assignment` and `access-token-argument`), to compare
@@ -350,6 +350,7 @@ impl Collector {
         if kind.is_none() && !explicit && !options.all_files && has_extension {
             return;
         }
+
         let mut file = match std::fs::File::open(path) {
             Ok(file) => file,
             Err(e) => return self.skip(path, format!("cannot be opened: {e}")),
@@ -367,6 +368,7 @@ impl Collector {
             }
             return;
         }
+
         let mut content = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
         if let Err(e) = (&mut file)
             .take(options.max_file_bytes)
@@ -374,6 +376,7 @@ impl Collector {
         {
             return self.skip(path, format!("cannot be read: {e}"));
         }
+
         let probe = &content[..content.len().min(BINARY_PROBE_BYTES)];
         let kind = match kind {
             Some(kind) => kind,
@@ -385,6 +388,7 @@ impl Collector {
             self.binary.fetch_add(1, Ordering::Relaxed);
             return;
         }
+
         self.files.fetch_add(1, Ordering::Relaxed);
         self.bytes
             .fetch_add(content.len() as u64, Ordering::Relaxed);

@@ -80,8 +80,8 @@ pub struct SessionConfig {
     /// How long before `exp` a cached JWT is replaced. For short-lived
     /// tokens a quarter of the lifetime is used when that is smaller.
     pub refresh_margin: Duration,
-    /// Where each use of the token (login, verification, API call, `/auth`
-    /// exchange) is recorded; `None` records nothing. The cached-token path
+    /// Audit log that records each use of the token (login, verification,
+    /// API call, `/auth` exchange); `None` records nothing. The cached-token path
     /// of [`Session::bearer_token`] never writes.
     pub audit: Option<AuditSettings>,
 }

@@ -1,7 +1,7 @@
-//! The token policy through the binary: `check` at the rotation and scope
-//! boundaries, offline and against the simulator; revocation; one token per
-//! environment; policy file precedence; and the audit log written by
-//! concurrent processes.
+//! The token policy through the binary. `check` is tested at the rotation
+//! and scope boundaries, offline and against the simulator. Other tests cover
+//! revocation, one token per environment, policy file precedence and the
+//! audit log written by concurrent processes.
 
 mod common;
 
@@ -16,8 +16,8 @@ use qualys_gateway_simulator::{Simulator, TokenSpec};
 
 const BIN: &str = env!("CARGO_BIN_EXE_qualys-ci-auth");
 
-/// A command with an empty environment, run in `dir` so that no policy file
-/// of the repository applies.
+/// Returns a command with an empty environment, run in `dir` so that no
+/// policy file of the repository applies.
 fn cli(dir: &Path) -> Command {
     let mut command = Command::new(BIN);
     command
@@ -28,7 +28,7 @@ fn cli(dir: &Path) -> Command {
     command
 }
 
-/// A command against the simulator, with short retry settings.
+/// Returns a command against the simulator, with short retry settings.
 fn against(sim: &Simulator, ca: &Path, dir: &Path, args: &[&str]) -> Command {
     let mut command = cli(dir);
     command
@@ -39,7 +39,7 @@ fn against(sim: &Simulator, ca: &Path, dir: &Path, args: &[&str]) -> Command {
     command
 }
 
-/// A temporary directory with the simulator's CA in `ca.pem`.
+/// Creates a temporary directory with the simulator's CA in `ca.pem`.
 fn workdir(sim: &Simulator) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
     let ca = dir.path().join("ca.pem");
@@ -325,7 +325,7 @@ async fn revoked_token_exit_22_without_fallback() {
     let valid = token_issued(&sim, 1, &["CS"]);
     assert!(sim.revoke_token(&revoked));
 
-    // check: the report says "expired or revoked" and exits 22.
+    // check: the report states "expired or revoked" and exits 22.
     let output = against(&sim, &ca, dir.path(), &["check", "--format", "json"])
         .env("QUALYS_ACCESS_TOKEN", &revoked)
         .env("QUALYS_AUDIT_LOG", &audit)
@@ -727,7 +727,8 @@ async fn audit_lines_from_eight_processes() {
         assert_eq!(line["credential"], "api-token");
         assert_eq!(line["token_fingerprint"], fingerprint(&token));
         let time = line["time"].as_str().expect("time");
-        assert!(time.ends_with('Z') && time.len() == 20, "{time}");
+        assert!(time.ends_with('Z'), "{time}");
+        assert_eq!(time.len(), 20, "{time}");
         let run_id = line["run_id"].as_str().expect("run id").to_owned();
         let index = run_id.trim_start_matches("build-");
         assert_eq!(

@@ -11,7 +11,7 @@ use qualys_ci_auth::scan::{self, FileKind, RuleId};
 
 const BIN: &str = env!("CARGO_BIN_EXE_qualys-ci-auth");
 
-/// A JWT with a realistic header and payload; the signature is fake.
+/// Builds a JWT with a realistic header and payload and a fake signature.
 fn jwt(subject: &str) -> String {
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
     let payload = URL_SAFE_NO_PAD.encode(
@@ -270,7 +270,12 @@ fn snippet_table() {
     let cases = cases();
     assert!(cases.len() >= 30, "{} cases", cases.len());
     let positives = cases.iter().filter(|c| !c.2.is_empty()).count();
-    assert!(positives >= 15 && cases.len() - positives >= 15);
+    assert!(positives >= 15, "{positives} positive cases");
+    assert!(
+        cases.len() - positives >= 15,
+        "{} negative cases",
+        cases.len() - positives
+    );
 
     for (path, content, expected) in &cases {
         let kind = scan::file_kind(Path::new(path)).expect("every case is a pipeline file");
@@ -300,7 +305,8 @@ fn snippet_table() {
                 "{path}: {}",
                 finding.excerpt
             );
-            assert!(finding.line >= 1 && finding.column >= 1);
+            assert!(finding.line >= 1, "{path}: line {}", finding.line);
+            assert!(finding.column >= 1, "{path}: column {}", finding.column);
         }
     }
 }

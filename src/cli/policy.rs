@@ -62,11 +62,11 @@ pub struct PolicyArgs {
     #[arg(long, value_name = "SCOPES", value_delimiter = ',')]
     pub required_scopes: Option<Vec<String>>,
 
-    /// What scopes beyond the needed ones do [default: warn]. Also QUALYS_EXTRA_SCOPES.
+    /// Effect of scopes beyond the needed ones [default: warn]. Also QUALYS_EXTRA_SCOPES.
     #[arg(long, value_name = "SEVERITY", value_parser = ["warn", "fail"])]
     pub extra_scopes: Option<String>,
 
-    /// What one token used for several environments does [default: warn].
+    /// Effect of one token used for several environments [default: warn].
     /// Also QUALYS_SHARED_TOKEN.
     #[arg(long, value_name = "SEVERITY", value_parser = ["warn", "fail"])]
     pub shared_token: Option<String>,
@@ -105,7 +105,7 @@ pub struct PolicyContext {
     audit_target: AuditTarget,
     audit: Option<AuditLog>,
     run: RunContext,
-    /// Where the token was read from, once a credential was read.
+    /// Source of the token (a variable, file or stream), once it was read.
     token_source: Option<String>,
 }
 
@@ -290,7 +290,7 @@ fn env_secret(name: &str) -> Option<SecretString> {
     (!value.trim().is_empty()).then(|| SecretString::from(value.as_str().to_owned()))
 }
 
-/// Whether the command names a gateway, so that `check` verifies online.
+/// Returns whether the command names a gateway, so that `check` verifies online.
 fn names_gateway(args: &CredentialArgs) -> bool {
     let given = |v: &Option<String>| v.as_deref().is_some_and(|v| !v.trim().is_empty());
     given(&args.gateway.pod) || given(&args.gateway.gateway_url)

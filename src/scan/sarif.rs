@@ -85,7 +85,7 @@ fn rule_descriptor(rule: RuleId) -> ReportingDescriptor {
         .build()
 }
 
-/// The rule's name in PascalCase, as SARIF viewers show it.
+/// Returns the rule's name in PascalCase, as SARIF viewers show it.
 fn rule_name(rule: RuleId) -> String {
     rule.as_str()
         .split('-')
