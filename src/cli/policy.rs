@@ -245,6 +245,9 @@ impl PolicyContext {
 
     /// Gathers what the checks compare against: the other environments'
     /// token variables and the audit history.
+    // NOTE: the whole audit log is read on every `login` and `check`, so their
+    // time grows with the log (about 400 bytes per record); rotate long-lived
+    // logs, for example with logrotate's copytruncate.
     pub fn check_options(&self, token_env: &str) -> Result<CheckOptions> {
         let audit_history = match self.audit_target.path() {
             Some(path) if self.audit.is_some() => Some(AuditHistory::read(path)?),
