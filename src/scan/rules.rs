@@ -342,36 +342,78 @@ pub fn find_candidates(kind: FileKind, content: &[u8]) -> Vec<Candidate> {
     kept
 }
 
+/// The parts of an [`ASSIGNMENT`] match, as offsets into the match.
+struct AssignmentParts {
+    name_end: usize,
+    op: &'static [u8],
+    spaced: bool,
+    value_start: usize,
+}
+
+/// Splits an [`ASSIGNMENT`] match into its parts. Walking the few bytes of
+/// a match is much cheaper than resolving capture groups, and assignments
+/// to Qualys variables are frequent in pipeline files.
+fn split_assignment(matched: &[u8]) -> Option<AssignmentParts> {
+    let is_name_byte = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-');
+    let is_blank = |b: &u8| matches!(b, b' ' | b'\t');
+    let name_end = matched.iter().position(|b| !is_name_byte(b))?;
+    let mut i = name_end;
+    if matches!(matched.get(i), Some(b'"' | b'\'')) {
+        i += 1;
+    }
+    i += matched[i..].iter().take_while(|b| is_blank(b)).count();
+    let op: &'static [u8] = if matched[i..].starts_with(b":=") {
+        b":="
+    } else if matched[i..].starts_with(b"=") {
+        b"="
+    } else if matched[i..].starts_with(b":") {
+        b":"
+    } else {
+        return None;
+    };
+    i += op.len();
+    let blanks = matched[i..].iter().take_while(|b| is_blank(b)).count();
+    Some(AssignmentParts {
+        name_end,
+        op,
+        spaced: blanks > 0,
+        value_start: i + blanks,
+    })
+}
+
 fn assignments(kind: FileKind, content: &[u8], found: &mut Vec<Candidate>) {
-    for captures in ASSIGNMENT.captures_iter(content) {
-        let (Some(name), Some(op)) = (captures.name("name"), captures.name("op")) else {
+    for matched in ASSIGNMENT.find_iter(content) {
+        let bytes = matched.as_bytes();
+        let Some(parts) = split_assignment(bytes) else {
             continue;
         };
         // `$QUALYS_TOKEN`, `${QUALYS_TOKEN:-x}` and `%QUALYS_TOKEN%` use a
         // variable; they do not assign one.
-        if name.start() > 0 && matches!(content[name.start() - 1], b'$' | b'{' | b'%') {
+        if matched.start() > 0 && matches!(content[matched.start() - 1], b'$' | b'{' | b'%') {
             continue;
         }
-        let name_text = String::from_utf8_lossy(name.as_bytes());
+        let name_text = String::from_utf8_lossy(&bytes[..parts.name_end]);
         if !is_qualys_secret_name(&name_text) {
             continue;
         }
         // YAML and `.env` separate a key from its value with ": " or "=".
-        let spaced = captures.name("space").is_some_and(|s| !s.is_empty());
-        if op.as_bytes() == b":" && !spaced && kind != FileKind::Groovy {
+        if parts.op == b":" && !parts.spaced && kind != FileKind::Groovy {
             continue;
         }
         // In Groovy a bare word is an expression, except right after `=` in
         // an environment string such as withEnv(["QUALYS_TOKEN=value"]).
         let bare_is_literal = match kind {
-            FileKind::Groovy => op.as_bytes() == b"=" && !spaced,
+            FileKind::Groovy => parts.op == b"=" && !parts.spaced,
             _ => true,
         };
-        if let Some((start, end)) = capture_span(&captures, bare_is_literal) {
+        let value_start = matched.start() + parts.value_start;
+        if let Some((start, end)) =
+            literal_span(&content[value_start..matched.end()], bare_is_literal)
+        {
             found.push(Candidate {
                 rule: RuleId::QualysSecretAssignment,
-                start,
-                end,
+                start: value_start + start,
+                end: value_start + end,
                 name: Some(name_text.into_owned()),
             });
         }
@@ -426,11 +468,25 @@ fn access_tokens(content: &[u8], found: &mut Vec<Candidate>) {
 }
 
 fn url_passwords(content: &[u8], found: &mut Vec<Candidate>) {
-    for captures in URL_CREDENTIALS.captures_iter(content) {
-        let Some(value) = captures.name("value") else {
+    for matched in URL_CREDENTIALS.find_iter(content) {
+        // The pattern guarantees `scheme://user:password@host`, where neither
+        // the user contains `:` nor the password `@`.
+        let bytes = matched.as_bytes();
+        let Some(authority) = bytes.windows(3).position(|w| w == b"://").map(|i| i + 3) else {
             continue;
         };
-        let Ok(text) = std::str::from_utf8(value.as_bytes()) else {
+        let Some(colon) = bytes[authority..].iter().position(|b| *b == b':') else {
+            continue;
+        };
+        let value_start = authority + colon + 1;
+        let Some(at) = bytes[value_start..].iter().position(|b| *b == b'@') else {
+            continue;
+        };
+        let (start, end) = (
+            matched.start() + value_start,
+            matched.start() + value_start + at,
+        );
+        let Ok(text) = std::str::from_utf8(&content[start..end]) else {
             continue;
         };
         // Four characters suffice here: a URL password is never a placeholder
@@ -440,8 +496,8 @@ fn url_passwords(content: &[u8], found: &mut Vec<Candidate>) {
         }
         found.push(Candidate {
             rule: RuleId::UrlPassword,
-            start: value.start(),
-            end: value.end(),
+            start,
+            end,
             name: None,
         });
     }
