@@ -180,6 +180,11 @@ enum qca_status
    */
   QCA_INTERNAL = 50,
   /**
+   * The token violates the token policy (age, scopes, one token per
+   * environment) where the policy says to fail.
+   */
+  QCA_POLICY_FAILED = 60,
+  /**
    * A required pointer argument is NULL.
    */
   QCA_NULL_ARGUMENT = 100,

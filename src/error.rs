@@ -48,6 +48,9 @@ pub enum ErrorCode {
     CredentialHelperFailed = 42,
     /// A bug: a state the code does not expect. Please report it.
     Internal = 50,
+    /// The token breaks the token policy (age, scopes, expiry, shared
+    /// between environments) where the policy says to fail.
+    PolicyFailed = 60,
 }
 
 impl ErrorCode {
@@ -71,6 +74,7 @@ impl ErrorCode {
             Self::ConfigMalformed => "config_malformed",
             Self::CredentialHelperFailed => "credential_helper_failed",
             Self::Internal => "internal",
+            Self::PolicyFailed => "policy_failed",
         }
     }
 
@@ -86,6 +90,7 @@ impl ErrorCode {
             Self::NetworkError | Self::TlsError => 31,
             Self::Timeout => 32,
             Self::Io | Self::Internal | Self::ConfigMalformed | Self::CredentialHelperFailed => 1,
+            Self::PolicyFailed => 23,
         }
     }
 }
@@ -226,6 +231,8 @@ pub enum Error {
     /// gateway error (network, TLS, timeout, API, rate limit).
     #[error("{message}")]
     Registry { code: ErrorCode, message: String },
+    #[error("{message}")]
+    PolicyFailed { message: String },
 }
 
 impl Error {
@@ -250,6 +257,7 @@ impl Error {
             Self::ConfigMalformed { .. } => ErrorCode::ConfigMalformed,
             Self::CredentialHelper { .. } => ErrorCode::CredentialHelperFailed,
             Self::Registry { code, .. } => *code,
+            Self::PolicyFailed { .. } => ErrorCode::PolicyFailed,
         }
     }
 

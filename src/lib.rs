@@ -20,25 +20,31 @@
 //! # Ok(()) }
 //! ```
 
+pub mod audit;
 pub mod auth;
 pub mod blocking;
 pub mod capi;
+pub mod checks;
 pub mod error;
 pub mod gateway;
 pub mod http;
 pub mod jni;
 pub mod mask;
 pub mod platform;
+pub mod policy;
 pub mod registry;
+pub mod scan;
 pub mod session;
 pub mod time_fmt;
 pub mod token;
 
 pub use auth::{ApiResponse, DEFAULT_VERIFY_PATH};
 pub use blocking::BlockingSession;
+pub use checks::{CheckId, CheckResult, CheckStatus, PolicyReport};
 pub use error::{Error, ErrorCode, Result, Target};
 pub use gateway::{Gateway, PODS, Pod};
 pub use http::{ExplicitProxy, HttpSettings, ProxySettings, RetryPolicy};
 pub use platform::{Backend, CREDENTIAL_RULE, CredentialKind, Platform};
+pub use policy::Policy;
 pub use session::{Credential, LoginSummary, Session, SessionConfig};
 pub use token::{Claims, InspectedToken, TokenShape};

@@ -20,6 +20,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::audit::{AuditEvent, AuditSettings, Operation};
 use crate::auth::{self, ApiResponse, DEFAULT_VERIFY_PATH};
 use crate::error::{Error, ErrorCode, Result};
 use crate::gateway::Gateway;
@@ -79,6 +80,10 @@ pub struct SessionConfig {
     /// How long before `exp` a cached JWT is replaced. For short-lived
     /// tokens a quarter of the lifetime is used when that is smaller.
     pub refresh_margin: Duration,
+    /// Audit log that records each use of the token (login, verification,
+    /// API call, `/auth` exchange); `None` records nothing. The cached-token path
+    /// of [`Session::bearer_token`] never writes.
+    pub audit: Option<AuditSettings>,
 }
 
 impl SessionConfig {
@@ -93,6 +98,7 @@ impl SessionConfig {
             retry: RetryPolicy::default(),
             verify_path: DEFAULT_VERIFY_PATH.to_owned(),
             refresh_margin: Duration::from_secs(5 * 60),
+            audit: None,
         }
     }
 }
@@ -311,6 +317,8 @@ impl Session {
             password,
         )
         .await;
+        self.audit(Operation::Auth, result.as_ref().ok(), result.as_ref().err())
+            .await;
         let jwt = match result {
             Ok(jwt) => jwt,
             Err(error) => {
@@ -377,9 +385,50 @@ impl Session {
         }
     }
 
+    /// Appends an audit record, when the audit log is on. `token` is the
+    /// bearer token used, if one was obtained.
+    async fn audit(
+        &self,
+        operation: Operation,
+        token: Option<&SecretString>,
+        error: Option<&Error>,
+    ) {
+        let config = &self.inner.config;
+        let Some(settings) = &config.audit else {
+            return;
+        };
+        let (user, fingerprint) = match &config.credential {
+            Credential::ApiToken(raw) => (None, Some(token::fingerprint(raw.expose_secret()))),
+            Credential::UsernamePassword { username, .. } => (
+                Some(username.as_str()),
+                token.map(|t| token::fingerprint(t.expose_secret())),
+            ),
+        };
+        let record = settings.record(AuditEvent {
+            operation,
+            platform: config.platform,
+            gateway: &config.gateway.url,
+            backend: self.inner.backend,
+            credential: config.credential.kind(),
+            user,
+            token_fingerprint: fingerprint,
+            error_code: error.map(|e| e.code().as_str()),
+        });
+        settings.append_in_background(record).await;
+    }
+
     /// Verifies the current bearer token with one Container Security call.
     pub async fn verify(&self) -> Result<()> {
+        let mut used = None;
+        let result = self.verify_unaudited(&mut used).await;
+        self.audit(Operation::Verify, used.as_ref(), result.as_ref().err())
+            .await;
+        result
+    }
+
+    async fn verify_unaudited(&self, used: &mut Option<SecretString>) -> Result<()> {
         let token = self.bearer_token().await?;
+        *used = Some(token.clone());
         let config = &self.inner.config;
         auth::verify_bearer(
             &self.inner.client,
@@ -393,7 +442,16 @@ impl Session {
 
     /// Authenticates, verifies the token with the gateway and reports it.
     pub async fn login(&self) -> Result<LoginSummary> {
+        let mut used = None;
+        let result = self.login_unaudited(&mut used).await;
+        self.audit(Operation::Login, used.as_ref(), result.as_ref().err())
+            .await;
+        result
+    }
+
+    async fn login_unaudited(&self, used: &mut Option<SecretString>) -> Result<LoginSummary> {
         let token = self.bearer_token().await?;
+        *used = Some(token.clone());
         let config = &self.inner.config;
         let verified = auth::verify_bearer(
             &self.inner.client,
@@ -454,8 +512,25 @@ impl Session {
         path_and_query: &str,
         body: Option<(&[u8], &str)>,
     ) -> Result<ApiResponse> {
+        let mut used = None;
+        let result = self
+            .request_unaudited(method, path_and_query, body, &mut used)
+            .await;
+        self.audit(Operation::Request, used.as_ref(), result.as_ref().err())
+            .await;
+        result
+    }
+
+    async fn request_unaudited(
+        &self,
+        method: reqwest::Method,
+        path_and_query: &str,
+        body: Option<(&[u8], &str)>,
+        used: &mut Option<SecretString>,
+    ) -> Result<ApiResponse> {
         let config = &self.inner.config;
         let token = self.bearer_token().await?;
+        *used = Some(token.clone());
         let first = auth::bearer_request(
             &self.inner.client,
             &config.gateway,
@@ -471,6 +546,7 @@ impl Session {
                 tracing::info!(gateway = %config.gateway.target(), "the JWT was rejected; fetching a new one and replaying once");
                 self.invalidate(&token);
                 let fresh = self.bearer_token().await?;
+                *used = Some(fresh.clone());
                 auth::bearer_request(
                     &self.inner.client,
                     &config.gateway,

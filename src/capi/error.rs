@@ -66,6 +66,9 @@ pub enum qca_status {
     /// A state the library does not expect, such as a blocking call from
     /// inside an async runtime of the same process. Please report it.
     QCA_INTERNAL = 50,
+    /// The token violates the token policy (age, scopes, one token per
+    /// environment) where the policy says to fail.
+    QCA_POLICY_FAILED = 60,
     /// A required pointer argument is NULL.
     QCA_NULL_ARGUMENT = 100,
     /// A string argument is not valid UTF-8.
@@ -105,6 +108,7 @@ impl From<ErrorCode> for qca_status {
             ErrorCode::ConfigMalformed => Self::QCA_CONFIG_MALFORMED,
             ErrorCode::CredentialHelperFailed => Self::QCA_CREDENTIAL_HELPER_FAILED,
             ErrorCode::Internal => Self::QCA_INTERNAL,
+            ErrorCode::PolicyFailed => Self::QCA_POLICY_FAILED,
         }
     }
 }

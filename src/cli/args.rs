@@ -8,13 +8,16 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use super::policy::{PolicyArgs, ScanArgs};
+
 #[derive(Debug, Parser)]
 #[command(
     name = "qualys-ci-auth",
     version,
     about = "Authenticate CI/CD pipelines to the Qualys platform for container-security scans",
     after_help = "Exit codes: 0 success, 1 general error, 2 invalid arguments, 20 authentication failed, \
-                  21 authorization failed, 22 token expired or revoked, 30 API error, 31 network error, 32 timeout."
+                  21 authorization failed, 22 token expired or revoked, 23 token policy failed (check), 30 API error, \
+                  31 network error, 32 timeout; scan exits 1 when it finds a secret."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -53,6 +56,11 @@ pub enum Command {
     /// clients of later steps (no password on the command line, no Docker daemon).
     #[command(subcommand)]
     Registry(super::registry::RegistryCommand),
+    /// Check the token against the token policy (age, scopes, expiry, one
+    /// token per environment); also verify it online with --pod or --gateway-url.
+    Check(CredentialArgs),
+    /// Scan files or a repository for committed tokens and passwords.
+    Scan(ScanArgs),
 }
 
 /// Gateway location and connection settings.
@@ -159,6 +167,9 @@ pub struct CredentialArgs {
     /// Read the password from standard input.
     #[arg(long, conflicts_with = "token_stdin")]
     pub password_stdin: bool,
+
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 }
 
 #[derive(Debug, Args)]

@@ -7,13 +7,15 @@ use std::time::Duration;
 use qualys_ci_auth::platform::{Backend, Platform};
 use qualys_ci_auth::time_fmt::now_unix;
 use qualys_ci_auth::{
-    Error, Gateway, HttpSettings, InspectedToken, Result, RetryPolicy, Session, SessionConfig,
+    Credential, Error, Gateway, HttpSettings, InspectedToken, Result, RetryPolicy, Session,
+    SessionConfig,
 };
 use qualys_ci_auth::{ExplicitProxy, ProxySettings};
 use secrecy::{ExposeSecret as _, SecretString};
 
 use super::args::{ApiArgs, Cli, Command, CredentialArgs, GatewayArgs, TokenSourceArgs};
-use super::{Format, demo, output, secrets};
+use super::policy::PolicyContext;
+use super::{Format, demo, output, policy};
 
 pub async fn dispatch(cli: Cli) -> Result<u8> {
     let format = cli.format;
@@ -28,23 +30,50 @@ pub async fn dispatch(cli: Cli) -> Result<u8> {
         Command::Api(args) => api(&args).await,
         Command::Demo => demo::run(format).await,
         Command::Registry(command) => super::registry::run(command, format).await,
+        Command::Check(args) => policy::check(&args, format).await,
+        Command::Scan(args) => policy::scan(&args, format),
     }
 }
 
 /// Builds a session from the command line and the environment.
 pub fn session_from_args(args: &CredentialArgs) -> Result<Session> {
-    let platform = match &args.platform {
-        Some(name) => name.parse::<Platform>()?,
-        None => Platform::detect_from_process(),
-    };
-    let backend = args
-        .backend
+    Ok(session_and_policy(args)?.0)
+}
+
+/// Builds a session and the token policy settings it was built with.
+pub fn session_and_policy(args: &CredentialArgs) -> Result<(Session, PolicyContext)> {
+    let platform = platform_from_args(args)?;
+    let backend = backend_from_args(args)?;
+    let gateway = gateway_from_args(&args.gateway)?;
+    let mut policy = PolicyContext::from_args(&args.policy, platform)?;
+    let credential = policy.credential(args, backend)?;
+    let session = session_for(args, gateway, credential, platform, backend, &policy)?;
+    Ok((session, policy))
+}
+
+pub fn platform_from_args(args: &CredentialArgs) -> Result<Platform> {
+    match &args.platform {
+        Some(name) => name.parse::<Platform>(),
+        None => Ok(Platform::detect_from_process()),
+    }
+}
+
+pub fn backend_from_args(args: &CredentialArgs) -> Result<Option<Backend>> {
+    args.backend
         .as_deref()
         .map(str::parse::<Backend>)
-        .transpose()?;
-    let gateway = gateway_from_args(&args.gateway)?;
-    let credential = secrets::credential(args, backend)?;
+        .transpose()
+}
 
+/// Builds a session for a credential already read, with the audit log of `policy`.
+pub fn session_for(
+    args: &CredentialArgs,
+    gateway: Gateway,
+    credential: Credential,
+    platform: Platform,
+    backend: Option<Backend>,
+    policy: &PolicyContext,
+) -> Result<Session> {
     let mut config = SessionConfig::new(gateway, credential, platform);
     config.backend = backend;
     config.http = http_settings(&args.gateway)?;
@@ -54,10 +83,11 @@ pub fn session_from_args(args: &CredentialArgs) -> Result<Session> {
         ..RetryPolicy::default()
     };
     config.verify_path = normalize_path(&args.gateway.verify_path)?;
+    config.audit = policy.audit_settings();
     Session::new(config)
 }
 
-fn gateway_from_args(args: &GatewayArgs) -> Result<Gateway> {
+pub fn gateway_from_args(args: &GatewayArgs) -> Result<Gateway> {
     Gateway::resolve(
         args.pod.as_deref(),
         args.gateway_url.as_deref(),
@@ -123,16 +153,19 @@ fn normalize_path(path: &str) -> Result<String> {
 }
 
 async fn login(args: &CredentialArgs, format: Format) -> Result<u8> {
-    let session = session_from_args(args)?;
+    let (session, policy) = session_and_policy(args)?;
     let summary = session.login().await?;
     output::register_masks(session.platform(), &session.mask_forms(), false);
-    output::print_login(&summary, format);
+    let report = policy::login_report(&policy, &session, &args.token.token_env)?;
+    policy::print_login(&summary, report.as_ref(), format);
     Ok(0)
 }
 
 async fn token(args: &CredentialArgs) -> Result<u8> {
-    let session = session_from_args(args)?;
-    let token = session.bearer_token().await?;
+    let (session, policy) = session_and_policy(args)?;
+    let result = session.bearer_token().await;
+    policy.record_token_handout(&session, &result);
+    let token = result?;
     // Standard output is usually captured by `$(...)` here, so the mask
     // commands go to standard error.
     // NOTE: this relies on the GitHub Actions runner reading workflow commands
@@ -143,7 +176,7 @@ async fn token(args: &CredentialArgs) -> Result<u8> {
 }
 
 fn inspect(args: &TokenSourceArgs, format: Format) -> Result<u8> {
-    let raw = secrets::api_token(args)?;
+    let raw = super::secrets::api_token(args)?;
     let inspected = InspectedToken::parse(raw.expose_secret())?;
     output::print_inspect(&inspected.report(now_unix()), format);
     Ok(0)

@@ -4,6 +4,7 @@ mod args;
 mod commands;
 mod demo;
 mod output;
+mod policy;
 mod registry;
 mod secrets;
 

@@ -18,7 +18,7 @@ use crate::error::{Error, ErrorCode};
 
 /// Every core error code, in numeric order. The Java side checks its own
 /// `ErrorCode` enum against this table at test time.
-pub(crate) const ERROR_CODES: [ErrorCode; 17] = [
+pub(crate) const ERROR_CODES: [ErrorCode; 18] = [
     ErrorCode::InvalidArgument,
     ErrorCode::CredentialNotAllowed,
     ErrorCode::MissingCredential,
@@ -36,6 +36,7 @@ pub(crate) const ERROR_CODES: [ErrorCode; 17] = [
     ErrorCode::ConfigMalformed,
     ErrorCode::CredentialHelperFailed,
     ErrorCode::Internal,
+    ErrorCode::PolicyFailed,
 ];
 
 /// Returns the JNI name of the exception class thrown for `code`.
@@ -69,6 +70,7 @@ pub(crate) fn exception_class(code: ErrorCode) -> &'static JNIStr {
             jni_str!("io/qualysciauth/bridge/CredentialHelperException")
         }
         ErrorCode::Internal => jni_str!("io/qualysciauth/bridge/InternalException"),
+        ErrorCode::PolicyFailed => jni_str!("io/qualysciauth/bridge/PolicyFailedException"),
     }
 }
 

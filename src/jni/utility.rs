@@ -278,5 +278,6 @@ fn sample_error(code: ErrorCode, detail: String) -> Error {
             cause: detail,
         },
         ErrorCode::Internal => Error::internal(detail),
+        ErrorCode::PolicyFailed => Error::PolicyFailed { message: detail },
     }
 }

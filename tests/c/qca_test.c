@@ -93,6 +93,7 @@ static const char *status_name(uint32_t status) {
   case QCA_CONFIG_MALFORMED: return "QCA_CONFIG_MALFORMED";
   case QCA_CREDENTIAL_HELPER_FAILED: return "QCA_CREDENTIAL_HELPER_FAILED";
   case QCA_INTERNAL: return "QCA_INTERNAL";
+  case QCA_POLICY_FAILED: return "QCA_POLICY_FAILED";
   case QCA_NULL_ARGUMENT: return "QCA_NULL_ARGUMENT";
   case QCA_INVALID_UTF8: return "QCA_INVALID_UTF8";
   case QCA_INPUT_TOO_LARGE: return "QCA_INPUT_TOO_LARGE";

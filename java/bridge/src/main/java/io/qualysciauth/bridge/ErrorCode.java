@@ -41,7 +41,9 @@ public enum ErrorCode {
     /** A Docker credential helper failed to store, get or erase a credential. */
     CREDENTIAL_HELPER_FAILED(42, "credential_helper_failed"),
     /** A bug: a state the native code does not expect. */
-    INTERNAL(50, "internal");
+    INTERNAL(50, "internal"),
+    /** The token violates the token policy where the policy says to fail. */
+    POLICY_FAILED(60, "policy_failed");
 
     private final int number;
     private final String wireName;

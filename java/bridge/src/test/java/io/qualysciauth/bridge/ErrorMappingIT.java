@@ -231,7 +231,8 @@ class ErrorMappingIT {
                 Map.entry(ErrorCode.REGISTRY_REJECTED, RegistryRejectedException.class),
                 Map.entry(ErrorCode.CONFIG_MALFORMED, ConfigMalformedException.class),
                 Map.entry(ErrorCode.CREDENTIAL_HELPER_FAILED, CredentialHelperException.class),
-                Map.entry(ErrorCode.INTERNAL, InternalException.class));
+                Map.entry(ErrorCode.INTERNAL, InternalException.class),
+                Map.entry(ErrorCode.POLICY_FAILED, PolicyFailedException.class));
         assertEquals(ErrorCode.values().length, classes.size());
         for (ErrorCode code : ErrorCode.values()) {
             QualysAuthException error = expect(classes.get(code), code,
