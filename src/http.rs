@@ -350,6 +350,18 @@ pub async fn send<T>(
                         ),
                     });
                 }
+                if cause.contains("tunnel error") {
+                    // The proxy answered the CONNECT with an error other than
+                    // 407 (some answer a wrong password with 401). Retrying
+                    // would repeat a rejected proxy login.
+                    return Err(Error::Network {
+                        target: context.target.clone(),
+                        attempts,
+                        cause: format!(
+                            "{cause}; the proxy refused to open a tunnel to the gateway: check the proxy URL, its user name and password, and that it allows CONNECT to port 443"
+                        ),
+                    });
+                }
                 let connect_failed = e.is_connect();
                 last = if e.is_timeout() {
                     LastFailure::Timeout(cause)

@@ -302,3 +302,33 @@ async fn cli_proxy_password_from_environment() {
     assert_no_secret(&stdout, PROXY_PASSWORD, "stdout");
     assert_no_secret(&stderr, PROXY_PASSWORD, "stderr");
 }
+
+#[tokio::test]
+async fn refused_tunnel_not_retried() {
+    let sim = simulator().await;
+    let proxy = TestProxy::start(false).await;
+    let token = sim.mint_token(TokenSpec::jwt("scanner", &["CS"]));
+    let mut config = config(&sim, api_token(&token), Platform::Shell);
+    // The test proxy refuses (403) every tunnel that is not to 127.0.0.1.
+    let port = sim.url().rsplit(':').next().expect("port").to_owned();
+    config.gateway = qualys_ci_auth::Gateway::from_url(&format!("https://localhost:{port}"), false)
+        .expect("url");
+    config.http.proxy = explicit(&proxy.url, false, None);
+
+    let err = Session::new(config)
+        .expect("session")
+        .login()
+        .await
+        .expect_err("refused tunnel");
+
+    assert_eq!(err.code(), ErrorCode::NetworkError, "{err}");
+    assert!(
+        err.to_string().contains("refused to open a tunnel"),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("1 attempt(s)"),
+        "a refused tunnel is not retried: {err}"
+    );
+    assert_eq!(proxy.tunnels.load(Ordering::SeqCst), 0);
+}
