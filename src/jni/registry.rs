@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::platform::Platform;
 use crate::registry::{
     LoginStatus, RegistryCredential, RegistryLogin, RegistryLoginReport, RegistryLogout,
-    RegistryLogoutReport, StoreKind, login_blocking, logout_blocking,
+    RegistryLogoutReport, RegistryRef, StoreKind, login_blocking, logout_blocking,
 };
 
 /// `static native RegistryLoginReport registryLogin(String reference,
@@ -113,6 +113,30 @@ pub extern "system" fn Java_io_qualysciauth_bridge_NativeBridge_registryLogout<'
             };
             let report = logout_blocking(&request)?;
             logout_report(env, &report)
+        })
+        .resolve::<ThrowBridgeException>()
+}
+
+/// `static native String registryApiUrl(String reference,
+/// boolean allowInsecureLoopback)`
+///
+/// Returns the base URL of the registry API that a login to `reference` (a
+/// host or an image reference) calls, such as `https://registry-1.docker.io`
+/// for `alpine`, so that a host can match it against its proxy exceptions.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_qualysciauth_bridge_NativeBridge_registryApiUrl<'local>(
+    mut unowned_env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    reference: JString<'local>,
+    allow_insecure_loopback: jboolean,
+) -> JObject<'local> {
+    unowned_env
+        .with_env(|env| -> BridgeResult<JObject<'local>> {
+            let reference = RegistryRef::parse(
+                &required_string(env, &reference, "registry")?,
+                allow_insecure_loopback,
+            )?;
+            string_or_null(env, Some(&reference.api_base()))
         })
         .resolve::<ThrowBridgeException>()
 }

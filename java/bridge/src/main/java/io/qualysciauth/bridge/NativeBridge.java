@@ -52,6 +52,9 @@ final class NativeBridge {
             long deadlineMillis, String proxyHost, int proxyPort, String proxyUsername, char[] proxyPassword)
             throws QualysAuthException;
 
+    /** Returns the base URL of the registry API that a login to {@code reference} calls. */
+    static native String registryApiUrl(String reference, boolean allowInsecureLoopback) throws QualysAuthException;
+
     /** Removes a registry's stored credentials. */
     static native RegistryLogoutReport registryLogout(String reference, String dockerConfigDir,
             boolean allowInsecureLoopback) throws QualysAuthException;

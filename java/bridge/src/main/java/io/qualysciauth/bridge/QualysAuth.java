@@ -102,6 +102,21 @@ public final class QualysAuth {
     }
 
     /**
+     * Returns the base URL of the registry API that a login to
+     * {@code registry} calls, as the core parses references:
+     * {@code https://registry-1.docker.io} for Docker Hub names such as
+     * {@code alpine}, {@code https://ghcr.io} for {@code ghcr.io/org/app:1.0}.
+     * A host matches it against its proxy exceptions.
+     *
+     * @throws InvalidArgumentException for a reference that is not valid
+     */
+    public static String registryApiUrl(String registry) throws QualysAuthException {
+        Objects.requireNonNull(registry, "registry");
+        NativeLibrary.load();
+        return NativeBridge.registryApiUrl(registry, false);
+    }
+
+    /**
      * Removes the stored credentials of {@code registry} (a host or image
      * reference) from {@code dockerConfigDir/config.json} and from its
      * credential helper; other entries stay. A {@code null} directory means

@@ -10,6 +10,7 @@ import io.qualysciauth.bridge.RegistryLoginRequest;
 import io.qualysciauth.bridge.Secrets;
 import io.qualysciauth.bridge.SessionOptions;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -61,6 +62,24 @@ public final class RegistryBinding {
                     + "registry.example.com:5000, or an image reference");
         }
         return hasRegistry;
+    }
+
+    /**
+     * Returns the host name that the registry login to {@code registry} (a
+     * host or an image reference) sends requests to, without port, for the
+     * host's proxy exceptions ("No Proxy Host" in Jenkins). Docker Hub names
+     * such as {@code alpine} map to {@code registry-1.docker.io}.
+     *
+     * @throws InvalidArgumentException for a reference that is not valid
+     */
+    public static String requestHost(String registry) throws QualysAuthException {
+        String url = QualysAuth.registryApiUrl(registry);
+        String host = URI.create(url).getHost();
+        if (host == null) {
+            throw new InvalidArgumentException("the registry '" + registry.trim() + "' has no host name ("
+                    + url + "); pass a registry host such as registry.example.com:5000");
+        }
+        return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
     }
 
     /**

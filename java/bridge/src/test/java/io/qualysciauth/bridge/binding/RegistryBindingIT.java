@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qualysciauth.bridge.CredentialNotAllowedException;
 import io.qualysciauth.bridge.DockerRegistry;
-import io.qualysciauth.bridge.InvalidArgumentException;
 import io.qualysciauth.bridge.LogMasker;
 import io.qualysciauth.bridge.MissingCredentialException;
 import io.qualysciauth.bridge.RegistryRejectedException;
@@ -145,19 +144,5 @@ class RegistryBindingIT {
                         LocalPrivateDirectory.in(temp), connection()));
         assertTrue(missing.getMessage().contains("'nope'"), missing.getMessage());
         assertTrue(missing.getMessage().contains(registry.host()), missing.getMessage());
-    }
-
-    @Test
-    void registryOptionsComeInPairs() throws Exception {
-        assertFalse(RegistryBinding.requested(null, " "));
-        assertTrue(RegistryBinding.requested("registry.example.com", "robot"));
-
-        InvalidArgumentException noCredential = assertThrows(InvalidArgumentException.class,
-                () -> RegistryBinding.requested("registry.example.com", null));
-        assertTrue(noCredential.getMessage().contains("registryCredentialsId"), noCredential.getMessage());
-
-        InvalidArgumentException noRegistry = assertThrows(InvalidArgumentException.class,
-                () -> RegistryBinding.requested("", "robot"));
-        assertTrue(noRegistry.getMessage().contains("'robot'"), noRegistry.getMessage());
     }
 }
