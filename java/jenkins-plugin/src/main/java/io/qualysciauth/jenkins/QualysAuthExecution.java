@@ -199,6 +199,10 @@ final class QualysAuthExecution extends GeneralNonBlockingStepExecution {
         CredentialSource source = JenkinsCredentials.forRun(step.getRegistryCredentialsId(), run);
         String host = RegistryBinding.requestHost(step.getRegistry());
         try (ProxySettings proxy = JenkinsProxy.forHost(host)) {
+            if (proxy != null) {
+                log.println("withQualysAuth: using Jenkins's proxy " + proxy.host() + ":" + proxy.port()
+                        + " for the registry " + host);
+            }
             BoundRegistry bound = RegistryBinding.login(source, step.getRegistry(), null, AgentDirectory.in(tempDir),
                     global.sessionTemplate(proxy));
             if (!(bound.directory() instanceof AgentDirectory directory)) {

@@ -22,7 +22,7 @@ import java.util.Objects;
  * The registry login of the Jenkins step {@code withQualysAuth(registry: ...,
  * registryCredentialsId: ...)}: the block gets a {@code DOCKER_CONFIG}
  * directory of its own, so its registry clients (QScanner, Docker, skopeo)
- * find the login there, and no other build can read it.
+ * find the login there, and other builds do not use it.
  *
  * <p>The core verifies the credential with the registry and writes
  * {@code config.json} into a staging directory on this machine (mode 0700,
