@@ -160,8 +160,12 @@ public final class RegistryLoginRequest implements AutoCloseable {
             return this;
         }
 
-        /** Sets the bound on the login, its retries and waits included. */
+        /** Sets the bound on the login, its retries and waits included (at least one millisecond). */
         public Builder deadline(Duration deadline) {
+            Objects.requireNonNull(deadline, "deadline");
+            if (deadline.toMillis() < 1) {
+                throw new IllegalArgumentException("the deadline is " + deadline + "; pass at least one millisecond");
+            }
             this.deadline = deadline;
             return this;
         }

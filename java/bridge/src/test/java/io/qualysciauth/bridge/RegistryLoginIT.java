@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.Base64;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -173,6 +174,15 @@ class RegistryLoginIT {
                         .dockerConfigDir(temp)
                         .build()));
         assertTrue(plainHttp.getMessage().contains("http"), plainHttp.getMessage());
+    }
+
+    @Test
+    void builderRejectsNonsense() {
+        RegistryLoginRequest.Builder builder = RegistryLoginRequest.builder("registry.example.com", USER,
+                PASSWORD.toCharArray());
+        assertThrows(IllegalArgumentException.class, () -> builder.maxAttempts(0));
+        assertThrows(IllegalArgumentException.class, () -> builder.deadline(Duration.ZERO));
+        assertThrows(IllegalArgumentException.class, () -> builder.deadline(Duration.ofSeconds(-1)));
     }
 
     @Test
