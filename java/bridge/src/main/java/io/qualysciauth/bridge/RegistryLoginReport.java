@@ -3,7 +3,7 @@ package io.qualysciauth.bridge;
 import java.util.Optional;
 
 /**
- * What a registry login reports: the fields of the CLI's
+ * The outcome of a registry login: the fields of the CLI's
  * {@code registry login --format json}, with the same meanings. It names the
  * user and the credential's origin, never the password.
  */

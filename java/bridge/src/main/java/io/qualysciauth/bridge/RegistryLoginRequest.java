@@ -6,7 +6,7 @@ import java.util.Objects;
 
 /**
  * A private container registry login for {@link QualysAuth#registryLogin}:
- * the registry, a user name and password the host holds (a Jenkins "Username
+ * the registry, a user name and password from the host (a Jenkins "Username
  * with password" credential, say), where to store them, and connection
  * settings.
  *

@@ -2,7 +2,7 @@ package io.qualysciauth.bridge;
 
 import java.util.Optional;
 
-/** What a registry logout reports: the fields of the CLI's {@code registry logout --format json}. */
+/** The outcome of a registry logout: the fields of the CLI's {@code registry logout --format json}. */
 public final class RegistryLogoutReport {
     private final int schemaVersion;
     private final String registry;

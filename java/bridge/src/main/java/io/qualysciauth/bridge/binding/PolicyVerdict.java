@@ -13,8 +13,8 @@ import java.util.stream.Collectors;
  * that the plugin only applies it.
  *
  * <p>A failed check fails the step before its block runs, as
- * {@code qualys-ci-auth check} exits 23: a policy that says {@code fail} is
- * meant to stop the pipeline. Warnings are printed and, by default, change
+ * {@code qualys-ci-auth check} exits 23, because a policy set to {@code fail}
+ * is meant to stop the pipeline. Warnings are printed and, by default, change
  * nothing, as {@code check} exits 0 on warnings; with the step option
  * {@code unstableOnWarning: true} they mark the build and the stage UNSTABLE,
  * which Jenkins shows as yellow without stopping the pipeline.
