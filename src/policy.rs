@@ -319,6 +319,20 @@ impl Policy {
         policy.validate()
     }
 
+    /// As [`Policy::resolve`], with the policy file's text given by the
+    /// caller instead of a path: a Jenkins controller reads the file from a
+    /// build's workspace, which may be on another machine. `origin` names
+    /// the file in errors and becomes [`Policy::file`]. `sources.file` and
+    /// `sources.search_dir` are ignored.
+    pub fn resolve_with_text(text: &str, origin: &str, sources: &PolicySources) -> Result<Self> {
+        let mut policy = Policy::default();
+        PolicyOverrides::from_toml_str(text, origin)?.apply_to(&mut policy);
+        policy.file = Some(PathBuf::from(origin));
+        sources.env.apply_to(&mut policy);
+        sources.flags.apply_to(&mut policy);
+        policy.validate()
+    }
+
     /// Checks the thresholds, scopes and label, and normalizes them.
     pub fn validate(mut self) -> Result<Self> {
         if self.warn_after_days == 0 || self.fail_after_days == 0 {
@@ -585,5 +599,31 @@ shared_token = "fail"
             split_scopes(" CS, VM SCANNER ,,"),
             vec!["CS".to_owned(), "VM SCANNER".to_owned()]
         );
+    }
+
+    #[test]
+    fn policy_text_is_a_layer_under_flags() {
+        let sources = PolicySources {
+            flags: PolicyOverrides {
+                fail_after_days: Some(120),
+                ..PolicyOverrides::default()
+            },
+            ..PolicySources::default()
+        };
+        let text =
+            "environment = \"staging\"\n[rotation]\nwarn_after_days = 30\nfail_after_days = 60\n";
+        let policy = Policy::resolve_with_text(text, "workspace/qualys.toml", &sources)
+            .expect("valid policy text");
+        assert_eq!(policy.warn_after_days, 30);
+        assert_eq!(policy.fail_after_days, 120);
+        assert_eq!(policy.environment.as_deref(), Some("staging"));
+        assert_eq!(policy.file, Some(PathBuf::from("workspace/qualys.toml")));
+
+        let error =
+            Policy::resolve_with_text("[rotation]\nwarn_after = 3\n", "ws/p.toml", &sources)
+                .expect_err("unknown key");
+        assert_eq!(error.code(), ErrorCode::InvalidArgument);
+        assert!(error.to_string().contains("ws/p.toml"), "{error}");
+        assert!(error.to_string().contains("warn_after"), "{error}");
     }
 }

@@ -10,8 +10,10 @@
 //! `NativeBridge`'s native methods, and every body runs inside
 //! `EnvUnowned::with_env`, which catches panics before they reach the JVM.
 
+mod checks;
 mod convert;
 mod policy;
+mod registry;
 mod session;
 mod utility;
 

@@ -1,12 +1,13 @@
 //! Entry points for `QualysSession`: open, login, verify, bearer token, mask
-//! forms and close, over the core's [`BlockingSession`].
+//! forms and close, over the core's [`BlockingSession`]. The policy check on
+//! a session is in `checks`.
 //!
 //! A session crosses to Java as a `long` handle: the address of a boxed
-//! `BlockingSession`. The Java class guarantees that `close` runs once and
+//! [`SessionHandle`]. The Java class guarantees that `close` runs once and
 //! never while another call on the same handle is in progress (a
 //! read-write lock), which is what makes dereferencing the handle sound.
 
-use std::time::Duration;
+use std::path::PathBuf;
 
 use ::jni::objects::{JCharArray, JClass, JObject, JString};
 use ::jni::sys::{jint, jlong};
@@ -14,16 +15,28 @@ use ::jni::{Env, EnvUnowned, JValue, jni_sig, jni_str};
 use secrecy::ExposeSecret;
 
 use super::convert::{
-    long_or_null, optional_string, read_secret, secret_to_char_array, secrets_to_char_arrays,
-    string_array_or_null, string_or_null,
+    Connection, explicit_proxy, long_or_null, optional_string, read_secret, secret_to_char_array,
+    secrets_to_char_arrays, string_array_or_null, string_or_null,
 };
 use super::policy::{BridgeResult, ThrowBridgeException};
+use crate::audit::{AuditLog, AuditSettings, RunContext};
 use crate::blocking::BlockingSession;
 use crate::error::Error;
 use crate::gateway::Gateway;
-use crate::http::{ExplicitProxy, ProxySettings};
 use crate::platform::{Backend, Platform};
+use crate::policy::validate_environment;
 use crate::session::{Credential, LoginSummary, SessionConfig};
+
+/// The target of a Java session handle: the core session, and the audit log
+/// and environment label that the policy check reads back.
+pub(crate) struct SessionHandle {
+    pub(crate) session: BlockingSession,
+    /// The audit log the session appends to, whose history the
+    /// `separate-tokens` check reads.
+    pub(crate) audit_log: Option<PathBuf>,
+    /// The environment label of the audit records, and of the policy.
+    pub(crate) environment: Option<String>,
+}
 
 /// Returns the session behind `handle`.
 ///
@@ -31,37 +44,29 @@ use crate::session::{Credential, LoginSummary, SessionConfig};
 ///
 /// `handle` must be 0 or a value returned by `open` that has not been passed
 /// to `close`, and must stay so until the returned reference is dropped.
-unsafe fn session<'a>(handle: jlong) -> BridgeResult<&'a BlockingSession> {
+pub(crate) unsafe fn session<'a>(handle: jlong) -> BridgeResult<&'a SessionHandle> {
     if handle == 0 {
         return Err(Error::invalid("the session is closed; open a new session").into());
     }
     // SAFETY: the caller guarantees that a non-zero handle came from
     // `Box::into_raw` in `open` and is still live.
-    Ok(unsafe { &*(handle as *const BlockingSession) })
-}
-
-/// Converts a Java duration in milliseconds; a negative value means "keep
-/// the core's default" and `what` names the setting in the error for 0.
-fn millis(value: jlong, what: &str) -> BridgeResult<Option<Duration>> {
-    match u64::try_from(value) {
-        Err(_) => Ok(None),
-        Ok(0) => Err(Error::invalid(format!(
-            "the {what} is 0 ms; pass a positive number of milliseconds"
-        ))
-        .into()),
-        Ok(millis) => Ok(Some(Duration::from_millis(millis))),
-    }
+    Ok(unsafe { &*(handle as *const SessionHandle) })
 }
 
 /// `static native long open(String pod, String gatewayUrl, String platform,
 /// String backend, String caPem, long connectTimeoutMillis,
 /// long requestTimeoutMillis, int maxAttempts, long deadlineMillis,
 /// String verifyPath, String username, char[] secret, String proxyHost,
-/// int proxyPort, String proxyUsername, char[] proxyPassword)`
+/// int proxyPort, String proxyUsername, char[] proxyPassword,
+/// String auditLogPath, String environment, String runId, String runUrl)`
 ///
 /// Opens a session: a `null` username means `secret` is an API token,
 /// otherwise it is the user's password. Negative durations and attempts keep
-/// the core's defaults. Nothing is sent until a token is requested.
+/// the core's defaults. An audit log is opened (created with mode 0600) now,
+/// so that a path that cannot be written fails before the token is used. Its
+/// directory must exist. `runId` and `runUrl` label the audit records, and
+/// when both are `null` they are read from the runner's variables in this
+/// process's environment. Nothing is sent until a token is requested.
 #[unsafe(no_mangle)]
 #[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_io_qualysciauth_bridge_NativeBridge_open<'local>(
@@ -83,6 +88,10 @@ pub extern "system" fn Java_io_qualysciauth_bridge_NativeBridge_open<'local>(
     proxy_port: jint,
     proxy_username: JString<'local>,
     proxy_password: JCharArray<'local>,
+    audit_log_path: JString<'local>,
+    environment: JString<'local>,
+    run_id: JString<'local>,
+    run_url: JString<'local>,
 ) -> jlong {
     unowned_env
         .with_env(|env| -> BridgeResult<jlong> {
@@ -107,61 +116,52 @@ pub extern "system" fn Java_io_qualysciauth_bridge_NativeBridge_open<'local>(
             config.backend = optional_string(env, &backend)?
                 .map(|name| name.parse::<Backend>())
                 .transpose()?;
-            config.http.extra_ca_pem = optional_string(env, &ca_pem)?;
-            if let Some(timeout) = millis(connect_timeout_millis, "connect timeout")? {
-                config.http.connect_timeout = timeout;
+            Connection {
+                ca_pem: optional_string(env, &ca_pem)?,
+                connect_timeout_millis,
+                request_timeout_millis,
+                max_attempts,
+                deadline_millis,
             }
-            if let Some(timeout) = millis(request_timeout_millis, "request timeout")? {
-                config.http.request_timeout = timeout;
-            }
-            match u32::try_from(max_attempts) {
-                Err(_) => {}
-                Ok(0) => {
-                    return Err(Error::invalid(
-                        "the maximum number of attempts is 0; pass 1 or more",
-                    )
-                    .into());
-                }
-                Ok(attempts) => config.retry.max_attempts = attempts,
-            }
-            if let Some(deadline) = millis(deadline_millis, "deadline")? {
-                config.retry.deadline = deadline;
-            }
+            .apply(&mut config.http, &mut config.retry)?;
             if let Some(path) = optional_string(env, &verify_path)? {
                 config.verify_path = path;
             }
+            if let Some(proxy) = explicit_proxy(
+                env,
+                &proxy_host,
+                proxy_port,
+                &proxy_username,
+                &proxy_password,
+            )? {
+                config.http.proxy = proxy;
+            }
 
-            // Jenkins's proxy has already been matched against its "No Proxy
-            // Host" list by the plugin, so it applies to this gateway as given.
-            if let Some(host) = optional_string(env, &proxy_host)? {
-                let port = u16::try_from(proxy_port)
-                    .ok()
-                    .filter(|p| *p != 0)
-                    .ok_or_else(|| {
-                        Error::invalid(format!(
-                            "the proxy port {proxy_port} is out of range; pass 1 to 65535"
-                        ))
-                    })?;
-                let password = if proxy_password.is_null() {
-                    None
-                } else {
-                    Some(read_secret(env, &proxy_password, "proxy password")?)
+            let environment = optional_string(env, &environment)?
+                .map(|label| validate_environment(&label))
+                .transpose()?;
+            let audit_log = optional_string(env, &audit_log_path)?.map(PathBuf::from);
+            if let Some(path) = &audit_log {
+                let run = match (
+                    optional_string(env, &run_id)?,
+                    optional_string(env, &run_url)?,
+                ) {
+                    (None, None) => RunContext::detect_from_process(platform),
+                    (run_id, run_url) => RunContext { run_id, run_url },
                 };
-                let host = if host.contains(':') && !host.starts_with('[') {
-                    format!("[{host}]")
-                } else {
-                    host
-                };
-                config.http.proxy = ProxySettings::Explicit(ExplicitProxy {
-                    url: format!("http://{host}:{port}"),
-                    username: optional_string(env, &proxy_username)?,
-                    password,
-                    no_proxy: None,
+                config.audit = Some(AuditSettings {
+                    log: AuditLog::open(path.clone())?,
+                    environment: environment.clone(),
+                    run,
                 });
             }
 
-            let session = BlockingSession::new(config)?;
-            Ok(Box::into_raw(Box::new(session)) as jlong)
+            let handle = SessionHandle {
+                session: BlockingSession::new(config)?,
+                audit_log,
+                environment,
+            };
+            Ok(Box::into_raw(Box::new(handle)) as jlong)
         })
         .resolve::<ThrowBridgeException>()
 }
@@ -178,7 +178,7 @@ pub extern "system" fn Java_io_qualysciauth_bridge_NativeBridge_close<'local>(
             if handle != 0 {
                 // SAFETY: the Java side calls `close` once per handle from
                 // `open`, after every other call on it has returned.
-                drop(unsafe { Box::from_raw(handle as *mut BlockingSession) });
+                drop(unsafe { Box::from_raw(handle as *mut SessionHandle) });
             }
             Ok(())
         })
@@ -196,7 +196,7 @@ pub extern "system" fn Java_io_qualysciauth_bridge_NativeBridge_login<'local>(
     unowned_env
         .with_env(|env| -> BridgeResult<JObject<'local>> {
             // SAFETY: see `session`; the Java side holds the handle's read lock.
-            let summary = unsafe { session(handle) }?.login()?;
+            let summary = unsafe { session(handle) }?.session.login()?;
             login_summary(env, &summary)
         })
         .resolve::<ThrowBridgeException>()
@@ -213,7 +213,7 @@ pub extern "system" fn Java_io_qualysciauth_bridge_NativeBridge_verify<'local>(
     unowned_env
         .with_env(|_env| -> BridgeResult<()> {
             // SAFETY: see `session`; the Java side holds the handle's read lock.
-            unsafe { session(handle) }?.verify()?;
+            unsafe { session(handle) }?.session.verify()?;
             Ok(())
         })
         .resolve::<ThrowBridgeException>()
@@ -230,7 +230,7 @@ pub extern "system" fn Java_io_qualysciauth_bridge_NativeBridge_bearerToken<'loc
     unowned_env
         .with_env(|env| -> BridgeResult<JObject<'local>> {
             // SAFETY: see `session`; the Java side holds the handle's read lock.
-            let token = unsafe { session(handle) }?.bearer_token()?;
+            let token = unsafe { session(handle) }?.session.bearer_token()?;
             Ok(secret_to_char_array(env, token.expose_secret())?.into())
         })
         .resolve::<ThrowBridgeException>()
@@ -247,7 +247,7 @@ pub extern "system" fn Java_io_qualysciauth_bridge_NativeBridge_maskForms<'local
     unowned_env
         .with_env(|env| -> BridgeResult<JObject<'local>> {
             // SAFETY: see `session`; the Java side holds the handle's read lock.
-            let forms = zeroize::Zeroizing::new(unsafe { session(handle) }?.mask_forms());
+            let forms = zeroize::Zeroizing::new(unsafe { session(handle) }?.session.mask_forms());
             secrets_to_char_arrays(env, &forms)
         })
         .resolve::<ThrowBridgeException>()

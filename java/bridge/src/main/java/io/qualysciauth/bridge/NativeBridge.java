@@ -16,12 +16,14 @@ final class NativeBridge {
     /**
      * Opens a session and returns its handle. A {@code null} username means
      * {@code secret} is an API token; negative durations and attempts keep
-     * the core's defaults.
+     * the core's defaults. With an audit log path, the file is opened now;
+     * {@code null} run id and URL are read from the runner's variables.
      */
     static native long open(String pod, String gatewayUrl, String platform, String backend, String caPem,
             long connectTimeoutMillis, long requestTimeoutMillis, int maxAttempts, long deadlineMillis,
             String verifyPath, String username, char[] secret, String proxyHost, int proxyPort,
-            String proxyUsername, char[] proxyPassword) throws QualysAuthException;
+            String proxyUsername, char[] proxyPassword, String auditLogPath, String environment, String runId,
+            String runUrl) throws QualysAuthException;
 
     /** Frees a session; the handle must not be used afterwards. */
     static native void close(long handle) throws QualysAuthException;
@@ -33,6 +35,29 @@ final class NativeBridge {
     static native char[] bearerToken(long handle) throws QualysAuthException;
 
     static native char[][] maskForms(long handle) throws QualysAuthException;
+
+    /**
+     * Verifies the session's token and judges it against the policy.
+     * Negative days and {@code null} values keep the layer below.
+     */
+    static native PolicyReport check(long handle, String policyFile, String policyText, String policyOrigin,
+            int warnAfterDays, int failAfterDays,
+            String[] requiredScopes, String extraScopes, String sharedToken, String tokenCreated,
+            String tokenSource) throws QualysAuthException;
+
+    /** Verifies registry credentials and stores them; a {@code null} directory means the process's default. */
+    static native RegistryLoginReport registryLogin(String reference, String username, char[] password,
+            String credentialSource, String platform, String dockerConfigDir, boolean allowInsecureLoopback,
+            String caPem, long connectTimeoutMillis, long requestTimeoutMillis, int maxAttempts,
+            long deadlineMillis, String proxyHost, int proxyPort, String proxyUsername, char[] proxyPassword)
+            throws QualysAuthException;
+
+    /** Returns the base URL of the registry API that a login to {@code reference} calls. */
+    static native String registryApiUrl(String reference, boolean allowInsecureLoopback) throws QualysAuthException;
+
+    /** Removes a registry's stored credentials. */
+    static native RegistryLogoutReport registryLogout(String reference, String dockerConfigDir,
+            boolean allowInsecureLoopback) throws QualysAuthException;
 
     static native char[][] maskFormsOf(char[] secret, String username) throws QualysAuthException;
 

@@ -1,5 +1,6 @@
 package io.qualysciauth.bridge;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -8,8 +9,9 @@ import java.util.Objects;
 
 /**
  * Functions of the native core that need no session: mask forms, offline
- * token inspection, gateway resolution, the credential rule and the POD
- * names. Each loads the native library on first use.
+ * token inspection, gateway resolution, the credential rule, the POD names,
+ * and private registry login and logout. Each loads the native library on
+ * first use.
  *
  * <p>Methods that take a secret {@code char[]} clear it before they return;
  * pass a copy ({@code secret.clone()}) to keep using the value.
@@ -75,6 +77,57 @@ public final class QualysAuth {
     public static List<String> podNames() throws QualysAuthException {
         NativeLibrary.load();
         return List.of(NativeBridge.podNames());
+    }
+
+    /**
+     * Verifies a registry user name and password with the registry's HTTP API
+     * V2 ({@code GET /v2/}, then Basic or the Bearer token flow the registry
+     * names) and stores them in Docker's {@code config.json} (merged, mode
+     * 0600) or in the credential helper it names. The request's password
+     * array is cleared before this method returns, whether it succeeds or
+     * fails.
+     *
+     * @throws RegistryRejectedException when the registry or its token
+     *     service rejects the credentials; the message names the registry and
+     *     the user, never the password
+     * @throws ConfigMalformedException when {@code config.json} is not valid
+     *     JSON; it is left unchanged
+     */
+    public static RegistryLoginReport registryLogin(RegistryLoginRequest request) throws QualysAuthException {
+        Objects.requireNonNull(request, "request");
+        try (request) {
+            NativeLibrary.load();
+            return request.loginNative();
+        }
+    }
+
+    /**
+     * Returns the base URL of the registry API that a login to
+     * {@code registry} calls, as the core parses references:
+     * {@code https://registry-1.docker.io} for Docker Hub names such as
+     * {@code alpine}, {@code https://ghcr.io} for {@code ghcr.io/org/app:1.0}.
+     * A host matches it against its proxy exceptions.
+     *
+     * @throws InvalidArgumentException for a reference that is not valid
+     */
+    public static String registryApiUrl(String registry) throws QualysAuthException {
+        Objects.requireNonNull(registry, "registry");
+        NativeLibrary.load();
+        return NativeBridge.registryApiUrl(registry, false);
+    }
+
+    /**
+     * Removes the stored credentials of {@code registry} (a host or image
+     * reference) from {@code dockerConfigDir/config.json} and from its
+     * credential helper; other entries stay. A {@code null} directory means
+     * this process's {@code $DOCKER_CONFIG}, else {@code ~/.docker}.
+     */
+    public static RegistryLogoutReport registryLogout(String registry, Path dockerConfigDir,
+            boolean allowInsecureLoopback) throws QualysAuthException {
+        Objects.requireNonNull(registry, "registry");
+        NativeLibrary.load();
+        return NativeBridge.registryLogout(registry, dockerConfigDir == null ? null : dockerConfigDir.toString(),
+                allowInsecureLoopback);
     }
 
     /** Returns the version of the native library. */

@@ -83,6 +83,22 @@ public final class QualysSession implements AutoCloseable {
         return Collections.unmodifiableList(new ArrayList<>(Arrays.asList(forms)));
     }
 
+    /**
+     * Verifies the token with one Container Security call and judges it
+     * against the token policy: rotation, scopes, expiry, one token per
+     * environment (against the session's audit log), and the verification.
+     * A verification that fails is a failed check in the report, not an
+     * exception. With an audit log, the verification is recorded in it.
+     *
+     * @throws InvalidArgumentException for an invalid policy file or setting
+     * @throws QualysAuthException when no token could be obtained at all,
+     *     such as after a rejected password
+     */
+    public PolicyReport check(PolicyOptions options) throws QualysAuthException {
+        Objects.requireNonNull(options, "options");
+        return handle.call(options::checkNative);
+    }
+
     /** Frees the native session once calls in progress have returned; later calls throw {@link IllegalStateException}. */
     @Override
     public void close() {

@@ -1,14 +1,17 @@
 package io.qualysciauth.bridge;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 
 /**
  * Everything about a session except its credential: the gateway (a POD or an
- * explicit URL, exactly one), the platform, and connection settings. Unset
- * values keep the core's defaults (10 s to connect, 30 s per request, 5
- * attempts within 120 s). Immutable; build one with {@link #builder()}.
+ * explicit URL, exactly one), the platform, connection settings, and the
+ * audit log with the environment label and run that label its records.
+ * Unset values keep the core's defaults (10 s to connect, 30 s per request,
+ * 5 attempts within 120 s, no audit log). Immutable; build one with
+ * {@link #builder()}.
  */
 public final class SessionOptions {
     private final String pod;
@@ -22,6 +25,10 @@ public final class SessionOptions {
     private final Duration deadline;
     private final String verifyPath;
     private final ProxySettings proxy;
+    private final Path auditLog;
+    private final String environment;
+    private final String runId;
+    private final String runUrl;
 
     private SessionOptions(Builder builder) {
         this.pod = builder.pod;
@@ -35,6 +42,10 @@ public final class SessionOptions {
         this.deadline = builder.deadline;
         this.verifyPath = builder.verifyPath;
         this.proxy = builder.proxy;
+        this.auditLog = builder.auditLog;
+        this.environment = builder.environment;
+        this.runId = builder.runId;
+        this.runUrl = builder.runUrl;
     }
 
     /** Returns a builder with nothing set. */
@@ -56,6 +67,10 @@ public final class SessionOptions {
         builder.deadline = deadline;
         builder.verifyPath = verifyPath;
         builder.proxy = proxy;
+        builder.auditLog = auditLog;
+        builder.environment = environment;
+        builder.runId = runId;
+        builder.runUrl = runUrl;
         return builder;
     }
 
@@ -81,6 +96,36 @@ public final class SessionOptions {
         return Optional.ofNullable(proxy);
     }
 
+    /** Returns the audit log file, if the session records each use of its token. */
+    public Optional<Path> auditLog() {
+        return Optional.ofNullable(auditLog);
+    }
+
+    /** Returns the environment label (such as {@code prod}) of the audit records and the policy. */
+    public Optional<String> environment() {
+        return Optional.ofNullable(environment);
+    }
+
+    String caPem() {
+        return caPem;
+    }
+
+    Duration connectTimeout() {
+        return connectTimeout;
+    }
+
+    Duration requestTimeout() {
+        return requestTimeout;
+    }
+
+    Integer maxAttempts() {
+        return maxAttempts;
+    }
+
+    Duration deadline() {
+        return deadline;
+    }
+
     /** Opens the native session for {@code credential}; package-private because it takes the raw secret. */
     long openNative(Credential credential) throws QualysAuthException {
         String proxyHost = proxy == null ? null : proxy.host();
@@ -91,10 +136,10 @@ public final class SessionOptions {
                 backend == null ? null : backend.wireName(), caPem, millis(connectTimeout),
                 millis(requestTimeout), maxAttempts == null ? -1 : maxAttempts, millis(deadline), verifyPath,
                 credential.username().orElse(null), credential.secret(), proxyHost, proxyPort, proxyUser,
-                proxyPassword);
+                proxyPassword, auditLog == null ? null : auditLog.toString(), environment, runId, runUrl);
     }
 
-    private static long millis(Duration duration) {
+    static long millis(Duration duration) {
         return duration == null ? -1 : duration.toMillis();
     }
 
@@ -104,7 +149,8 @@ public final class SessionOptions {
                 + ", backend=" + backend + ", caPem=" + (caPem == null ? "none" : "set")
                 + ", connectTimeout=" + connectTimeout + ", requestTimeout=" + requestTimeout
                 + ", maxAttempts=" + maxAttempts + ", deadline=" + deadline + ", verifyPath=" + verifyPath
-                + ", proxy=" + proxy + "}";
+                + ", proxy=" + proxy + ", auditLog=" + auditLog + ", environment=" + environment
+                + ", runId=" + runId + ", runUrl=" + runUrl + "}";
     }
 
     /** Builds {@link SessionOptions}; the gateway is checked when the session opens. */
@@ -120,6 +166,10 @@ public final class SessionOptions {
         private Duration deadline;
         private String verifyPath;
         private ProxySettings proxy;
+        private Path auditLog;
+        private String environment;
+        private String runId;
+        private String runUrl;
 
         private Builder() {
         }
@@ -186,9 +236,43 @@ public final class SessionOptions {
             return this;
         }
 
-        /** Sets the HTTP proxy; see the NOTE on {@link ProxySettings}. */
+        /** Sets the HTTP proxy that carries every request of the session; {@code null} uses {@code HTTPS_PROXY}. */
         public Builder proxy(ProxySettings proxy) {
             this.proxy = proxy;
+            return this;
+        }
+
+        /**
+         * Sets the audit log: one JSON line per use of the token (login,
+         * verification, {@code /auth} exchange), never the token itself. The
+         * file is created with mode 0600 when the session opens, and its
+         * directory must exist. {@code null} records nothing.
+         */
+        public Builder auditLog(Path auditLog) {
+            this.auditLog = auditLog;
+            return this;
+        }
+
+        /**
+         * Sets the environment label (such as {@code prod}): 1 to 64
+         * characters without whitespace. It labels the audit records, and it
+         * is the policy's environment in {@link QualysSession#check}, over a
+         * policy file's {@code environment}.
+         */
+        public Builder environment(String environment) {
+            this.environment = environment;
+            return this;
+        }
+
+        /**
+         * Sets the run that the audit records name, such as a Jenkins
+         * build's ID and URL. Without it (both {@code null}), the core reads
+         * the runner's variables ({@code BUILD_ID}, {@code BUILD_URL} and
+         * those of other CI systems) from this process's environment.
+         */
+        public Builder run(String runId, String runUrl) {
+            this.runId = runId;
+            this.runUrl = runUrl;
             return this;
         }
 

@@ -23,6 +23,10 @@ final class JenkinsCredentials {
             CredentialsMatchers.instanceOf(StringCredentials.class),
             CredentialsMatchers.instanceOf(StandardUsernamePasswordCredentials.class));
 
+    /** The type a registry login accepts: "Username with password". */
+    static final CredentialsMatcher REGISTRY_KINDS =
+            CredentialsMatchers.instanceOf(StandardUsernamePasswordCredentials.class);
+
     private JenkinsCredentials() {
     }
 

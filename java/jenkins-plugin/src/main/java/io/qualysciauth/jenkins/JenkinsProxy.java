@@ -19,11 +19,15 @@ final class JenkinsProxy {
      * Host" list. The caller closes the result, which clears the password.
      */
     static ProxySettings forGateway(Gateway gateway) {
+        return forHost(URI.create(gateway.url()).getHost());
+    }
+
+    /** As {@link #forGateway}, for a host name such as a registry's. */
+    static ProxySettings forHost(String host) {
         ProxyConfiguration proxy = Jenkins.get().getProxy();
         if (proxy == null || proxy.getName() == null) {
             return null;
         }
-        String host = URI.create(gateway.url()).getHost();
         if (proxy.createProxy(host).type() == Proxy.Type.DIRECT) {
             return null;
         }

@@ -28,12 +28,19 @@ import org.kohsuke.stapler.QueryParameter;
  * <p>The block runs with {@code QUALYS_ACCESS_TOKEN}, {@code QUALYS_GATEWAY_URL}
  * and {@code QUALYS_POD} set, and every form of the token and credential is
  * masked in its console output. Without {@code pod} and {@code gatewayUrl}
- * the global Qualys configuration's default applies.
+ * the global Qualys configuration's default applies. The token policy is
+ * checked before the block; {@code registry} with {@code registryCredentialsId}
+ * adds a private {@code DOCKER_CONFIG} with a registry login.
  */
 public final class QualysAuthStep extends Step {
     private final String credentialsId;
     private String pod;
     private String gatewayUrl;
+    private String environment;
+    private String policyFile;
+    private boolean unstableOnWarning;
+    private String registry;
+    private String registryCredentialsId;
 
     @DataBoundConstructor
     public QualysAuthStep(String credentialsId) {
@@ -62,6 +69,56 @@ public final class QualysAuthStep extends Step {
     @DataBoundSetter
     public void setGatewayUrl(String gatewayUrl) {
         this.gatewayUrl = Util.fixEmptyAndTrim(gatewayUrl);
+    }
+
+    public String getEnvironment() {
+        return environment;
+    }
+
+    /** Sets the environment label (such as {@code prod}) of the policy and the audit records. */
+    @DataBoundSetter
+    public void setEnvironment(String environment) {
+        this.environment = Util.fixEmptyAndTrim(environment);
+    }
+
+    public String getPolicyFile() {
+        return policyFile;
+    }
+
+    /** Sets the policy file, relative to the workspace; default {@code qualys-ci-auth.toml} when it exists. */
+    @DataBoundSetter
+    public void setPolicyFile(String policyFile) {
+        this.policyFile = Util.fixEmptyAndTrim(policyFile);
+    }
+
+    public boolean isUnstableOnWarning() {
+        return unstableOnWarning;
+    }
+
+    /** Sets whether a policy warning marks the build UNSTABLE; by default warnings are only printed. */
+    @DataBoundSetter
+    public void setUnstableOnWarning(boolean unstableOnWarning) {
+        this.unstableOnWarning = unstableOnWarning;
+    }
+
+    public String getRegistry() {
+        return registry;
+    }
+
+    /** Sets the container registry (host or image reference) to log in to for the block. */
+    @DataBoundSetter
+    public void setRegistry(String registry) {
+        this.registry = Util.fixEmptyAndTrim(registry);
+    }
+
+    public String getRegistryCredentialsId() {
+        return registryCredentialsId;
+    }
+
+    /** Sets the "Username with password" credential for {@link #setRegistry}. */
+    @DataBoundSetter
+    public void setRegistryCredentialsId(String registryCredentialsId) {
+        this.registryCredentialsId = Util.fixEmptyAndTrim(registryCredentialsId);
     }
 
     @Override
@@ -111,6 +168,29 @@ public final class QualysAuthStep extends Step {
                         JenkinsCredentials.ALLOWED_KINDS);
             }
             result.includeCurrentValue(credentialsId);
+            return result;
+        }
+
+        /** Lists the "Username with password" credentials the job can use for a registry. */
+        public ListBoxModel doFillRegistryCredentialsIdItems(@AncestorInPath Item item,
+                @QueryParameter String registryCredentialsId) {
+            StandardListBoxModel result = new StandardListBoxModel();
+            boolean allowed = item == null
+                    ? Jenkins.get().hasPermission(Jenkins.ADMINISTER)
+                    : item.hasPermission(Item.EXTENDED_READ) || item.hasPermission(Item.CONFIGURE);
+            if (!allowed) {
+                result.includeCurrentValue(registryCredentialsId);
+                return result;
+            }
+            result.includeEmptyValue();
+            if (item == null) {
+                result.includeMatchingAs(ACL.SYSTEM2, Jenkins.get(), StandardCredentials.class, List.of(),
+                        JenkinsCredentials.REGISTRY_KINDS);
+            } else {
+                result.includeMatchingAs(ACL.SYSTEM2, item, StandardCredentials.class, List.of(),
+                        JenkinsCredentials.REGISTRY_KINDS);
+            }
+            result.includeCurrentValue(registryCredentialsId);
             return result;
         }
 

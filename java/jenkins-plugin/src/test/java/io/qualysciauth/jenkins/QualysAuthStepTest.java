@@ -1,5 +1,6 @@
 package io.qualysciauth.jenkins;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.cloudbees.plugins.credentials.CredentialsScope;
@@ -37,6 +38,10 @@ import org.jvnet.hudson.test.junit.jupiter.WithJenkins;
 /**
  * The step in a real Jenkins (JenkinsRule) against the gateway simulator
  * binary, started on 127.0.0.1 by the test and stopped after it.
+ *
+ * <p>NOTE: this module needs repo.jenkins-ci.org, so these tests have not
+ * been compiled or run on this project's CI machines; the decisions they
+ * exercise are tested in the bridge's binding package.
  */
 @WithJenkins
 class QualysAuthStepTest {
@@ -83,11 +88,21 @@ class QualysAuthStepTest {
     }
 
     private String mintToken() throws Exception {
+        return mintToken(0);
+    }
+
+    private String mintToken(int issuedDaysAgo) throws Exception {
         HttpResponse<String> response = admin.send(HttpRequest.newBuilder(URI.create(url + "/__simulator/tokens"))
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"subject\":\"jenkins@example.com\",\"modules\":[\"CS\"]}"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"subject\":\"jenkins@example.com\",\"modules\":[\"CS\"],"
+                        + "\"issued_days_ago\":" + issuedDaysAgo + "}"))
                 .build(), HttpResponse.BodyHandlers.ofString());
         return JSONObject.fromObject(response.body()).getString("token");
+    }
+
+    private void addToken(String id, String token) {
+        SystemCredentialsProvider.getInstance().getCredentials().add(
+                new StringCredentialsImpl(CredentialsScope.GLOBAL, id, "", Secret.fromString(token)));
     }
 
     private WorkflowRun run(String script, Result expected) throws Exception {
@@ -143,5 +158,73 @@ class QualysAuthStepTest {
                 Result.FAILURE);
         jenkins.assertLogContains("no credential with ID 'nope'", build);
         assertTrue(build.getLog().contains("[missing_credential]"));
+    }
+
+    @Test
+    void auditLogIsArchivedWithoutTheToken() throws Exception {
+        String token = mintToken();
+        addToken("audited-token", token);
+        WorkflowRun build = run("node { withQualysAuth(credentialsId: 'audited-token', environment: 'prod') {\n"
+                + "  echo 'inside'\n"
+                + "} }", Result.SUCCESS);
+
+        assertTrue(build.getArtifactManager().root().child("qualys-ci-auth-audit.jsonl").exists());
+        String audit;
+        try (var in = build.getArtifactManager().root().child("qualys-ci-auth-audit.jsonl").open()) {
+            audit = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        assertTrue(audit.contains("\"operation\":\"login\""), audit);
+        assertTrue(audit.contains("\"environment\":\"prod\""), audit);
+        assertTrue(audit.contains("\"run_id\":\"" + build.getId() + "\""), audit);
+        assertFalse(audit.contains(token), "the audit log holds no token");
+        jenkins.assertLogContains("token policy: every check passes", build);
+    }
+
+    @Test
+    void policyWarningMarksUnstableWhenAsked() throws Exception {
+        addToken("old-token", mintToken(80));
+        WorkflowRun lenient = run("node { withQualysAuth(credentialsId: 'old-token') { echo 'body ran' } }",
+                Result.SUCCESS);
+        jenkins.assertLogContains("token policy warning (rotation): the token is 80 days old", lenient);
+        jenkins.assertLogContains("body ran", lenient);
+
+        WorkflowRun strict = run("node { withQualysAuth(credentialsId: 'old-token', unstableOnWarning: true) {"
+                + " echo 'body ran' } }", Result.UNSTABLE);
+        jenkins.assertLogContains("marked UNSTABLE", strict);
+        jenkins.assertLogContains("body ran", strict);
+    }
+
+    @Test
+    void policyFailureStopsBeforeTheBlock() throws Exception {
+        addToken("expired-policy-token", mintToken(100));
+        WorkflowRun build = run("node { withQualysAuth(credentialsId: 'expired-policy-token') { echo 'unreachable' } }",
+                Result.FAILURE);
+        jenkins.assertLogContains("the token policy failed: rotation: the token is 100 days old", build);
+        jenkins.assertLogNotContains("unreachable", build);
+        assertTrue(build.getArtifactManager().root().child("qualys-ci-auth-audit.jsonl").exists(),
+                "the audit log of a failed step is archived too");
+    }
+
+    @Test
+    void policyFileComesFromTheWorkspace() throws Exception {
+        addToken("policy-file-token", mintToken(40));
+        WorkflowRun build = run("node {\n"
+                + "  writeFile file: 'ci/qualys.toml', text: '[rotation]\\nwarn_after_days = 30\\nfail_after_days = 35\\n'\n"
+                + "  withQualysAuth(credentialsId: 'policy-file-token', policyFile: 'ci/qualys.toml') { echo 'unreachable' }\n"
+                + "}", Result.FAILURE);
+        jenkins.assertLogContains("40 days old, past the 35-day limit", build);
+
+        WorkflowRun outside = run("node { withQualysAuth(credentialsId: 'policy-file-token', policyFile: '../x.toml') {"
+                + " echo 'unreachable' } }", Result.FAILURE);
+        jenkins.assertLogContains("is not inside the workspace", outside);
+    }
+
+    @Test
+    void registryOptionsComeInPairs() throws Exception {
+        addToken("pair-token", mintToken());
+        WorkflowRun build = run("node { withQualysAuth(credentialsId: 'pair-token', registry: 'registry.example.com') {"
+                + " echo 'unreachable' } }", Result.FAILURE);
+        jenkins.assertLogContains("no registryCredentialsId", build);
+        jenkins.assertLogNotContains("unreachable", build);
     }
 }

@@ -1,11 +1,13 @@
 package io.qualysciauth.bridge.binding;
 
 import io.qualysciauth.bridge.LoginSummary;
+import io.qualysciauth.bridge.PolicyReport;
 import io.qualysciauth.bridge.Secrets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The outcome of {@link QualysAuthBinding#bind}: what a pipeline block gets
@@ -20,17 +22,25 @@ public final class BoundAuth implements AutoCloseable {
     private final Map<String, String> variables;
     private final char[] token;
     private final List<char[]> maskForms;
+    private final PolicyReport policyReport;
 
-    BoundAuth(LoginSummary summary, Map<String, String> variables, char[] token, List<char[]> maskForms) {
+    BoundAuth(LoginSummary summary, Map<String, String> variables, char[] token, List<char[]> maskForms,
+            PolicyReport policyReport) {
         this.summary = summary;
         this.variables = Collections.unmodifiableMap(variables);
         this.token = token;
         this.maskForms = maskForms;
+        this.policyReport = policyReport;
     }
 
     /** Returns what the login reported. */
     public LoginSummary summary() {
         return summary;
+    }
+
+    /** Returns the token policy's report, when {@link QualysAuthBinding#bind} was given a policy. */
+    public Optional<PolicyReport> policyReport() {
+        return Optional.ofNullable(policyReport);
     }
 
     /**
@@ -72,6 +82,7 @@ public final class BoundAuth implements AutoCloseable {
     @Override
     public String toString() {
         return "BoundAuth{" + QualysAuthBinding.describe(summary) + ", variables=" + variables
-                + ", token=[REDACTED], maskForms=" + maskForms.size() + "}";
+                + ", token=[REDACTED], maskForms=" + maskForms.size()
+                + (policyReport == null ? "" : ", policy=" + policyReport.status().wireName()) + "}";
     }
 }

@@ -74,6 +74,16 @@ public final class CredentialSource implements AutoCloseable {
         return kind;
     }
 
+    /** Returns the user name of a "Username with password" credential, else {@code null}. */
+    String username() {
+        return username;
+    }
+
+    /** Returns the secret array itself, shared with the caller, or {@code null} for a source without one. */
+    char[] secret() {
+        return secret;
+    }
+
     /**
      * Returns the bridge credential for this source, sharing its secret array.
      *
@@ -101,6 +111,21 @@ public final class CredentialSource implements AutoCloseable {
                 + "\", which cannot be used: " + QualysAuth.credentialRule()
                 + ". Use a \"Secret text\" credential holding an API access token, or a "
                 + "\"Username with password\" credential for the CICD Sensor");
+    }
+
+    /**
+     * Returns the exception for a source that cannot log in to a container
+     * registry: anything but a "Username with password" credential.
+     */
+    QualysAuthException registryRejection(String registry) {
+        if (kind == Kind.NOT_FOUND) {
+            return new MissingCredentialException("no credential with ID '" + id + "' was found for this build "
+                    + "(its folders and the global store included); add a \"Username with password\" credential "
+                    + "for the registry " + registry + " with this ID");
+        }
+        return new CredentialNotAllowedException("the registry credential '" + id + "' is of the type \""
+                + typeName + "\", but a registry login needs a user name and password; use a \"Username with "
+                + "password\" credential (the password may be an access token)");
     }
 
     /** Clears the secret. */

@@ -5,11 +5,14 @@ import io.qualysciauth.bridge.Gateway;
 import io.qualysciauth.bridge.InvalidArgumentException;
 import io.qualysciauth.bridge.LoginSummary;
 import io.qualysciauth.bridge.Platform;
+import io.qualysciauth.bridge.PolicyOptions;
+import io.qualysciauth.bridge.PolicyReport;
 import io.qualysciauth.bridge.QualysAuth;
 import io.qualysciauth.bridge.QualysAuthException;
 import io.qualysciauth.bridge.QualysSession;
 import io.qualysciauth.bridge.SessionOptions;
 import io.qualysciauth.bridge.Secrets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,6 +29,9 @@ import java.util.Objects;
  * <p>The rule: a "Secret text" credential is an API access token for the
  * QScanner backend; a "Username with password" credential is exchanged for a
  * JWT by the CICD Sensor backend; any other kind is rejected with the rule.
+ *
+ * <p>The token policy, its effect on the build ({@link PolicyVerdict}) and
+ * the registry login ({@link RegistryBinding}) are decided beside this class.
  */
 public final class QualysAuthBinding {
     /** The variable that carries the bearer token inside the block. */
@@ -34,6 +40,20 @@ public final class QualysAuthBinding {
     public static final String GATEWAY_VARIABLE = "QUALYS_GATEWAY_URL";
     /** The variable that carries the POD name inside the block (unset for a custom gateway). */
     public static final String POD_VARIABLE = "QUALYS_POD";
+    /**
+     * The file name of a build's audit log, in the build's directory on the
+     * controller, and of the artifact it is archived as.
+     */
+    public static final String AUDIT_LOG_FILE = "qualys-ci-auth-audit.jsonl";
+    /** The policy file read from the workspace root when the step names none, as the CLI reads it from its working directory. */
+    public static final String DEFAULT_POLICY_FILE = "qualys-ci-auth.toml";
+
+    /**
+     * The workspace file to read the policy from, as a path relative to the
+     * workspace, and whether a missing file is an error.
+     */
+    public record WorkspacePolicyFile(String path, boolean required) {
+    }
 
     private QualysAuthBinding() {
     }
@@ -89,6 +109,34 @@ public final class QualysAuthBinding {
     }
 
     /**
+     * Chooses the workspace file with the token policy: the step's
+     * {@code policyFile}, which must exist, else {@value #DEFAULT_POLICY_FILE}
+     * when it exists. The path must stay inside the workspace.
+     *
+     * @throws InvalidArgumentException for an absolute path or one with a
+     *     {@code ..} segment
+     */
+    public static WorkspacePolicyFile workspacePolicyFile(String stepPolicyFile) throws QualysAuthException {
+        if (!isSet(stepPolicyFile)) {
+            return new WorkspacePolicyFile(DEFAULT_POLICY_FILE, false);
+        }
+        String path = stepPolicyFile.trim().replace('\\', '/');
+        boolean absolute = path.startsWith("/") || path.matches("^[A-Za-z]:.*");
+        boolean escapes = List.of(path.split("/")).contains("..");
+        if (absolute || escapes) {
+            throw new InvalidArgumentException("the policyFile '" + stepPolicyFile.trim() + "' is not inside the "
+                    + "workspace; pass a path relative to the workspace without '..', such as "
+                    + DEFAULT_POLICY_FILE);
+        }
+        return new WorkspacePolicyFile(path, true);
+    }
+
+    /** Returns the audit log of a build whose directory on the controller is {@code buildDirectory}. */
+    public static Path auditLogIn(Path buildDirectory) {
+        return buildDirectory.resolve(AUDIT_LOG_FILE);
+    }
+
+    /**
      * Authenticates on Jenkins with {@code source} at {@code gateway},
      * verifies the token with the gateway, and returns the variables and
      * mask forms for the block. The source's secret is cleared.
@@ -98,6 +146,18 @@ public final class QualysAuthBinding {
      */
     public static BoundAuth bind(CredentialSource source, Gateway gateway, SessionOptions template)
             throws QualysAuthException {
+        return bind(source, gateway, template, null);
+    }
+
+    /**
+     * As {@link #bind(CredentialSource, Gateway, SessionOptions)}, then
+     * checks the token policy when {@code policy} is not {@code null}. The
+     * check verifies the token once more and, with an audit log in
+     * {@code template}, records that verification too. Judge the report
+     * with {@link PolicyVerdict#judge}.
+     */
+    public static BoundAuth bind(CredentialSource source, Gateway gateway, SessionOptions template,
+            PolicyOptions policy) throws QualysAuthException {
         Objects.requireNonNull(gateway, "gateway");
         try (CredentialSource owned = source) {
             Backend backend = backendFor(owned);
@@ -109,10 +169,11 @@ public final class QualysAuthBinding {
                     .build();
             try (QualysSession session = QualysSession.open(options, owned.toCredential())) {
                 LoginSummary summary = session.login();
+                PolicyReport report = policy == null ? null : session.check(policy);
                 char[] token = session.bearerToken();
                 List<char[]> forms = new ArrayList<>(session.maskForms());
                 try {
-                    return new BoundAuth(summary, variables(gateway), token, forms);
+                    return new BoundAuth(summary, variables(gateway), token, forms, report);
                 } catch (RuntimeException e) {
                     Secrets.clear(token);
                     Secrets.clearAll(forms);
