@@ -202,6 +202,11 @@ pub enum Error {
     #[error("internal error: {message}; please report this as a bug")]
     Internal { message: String },
 
+    /// The failure of a token request that this caller waited for, with the
+    /// kind and message that the caller who sent the request received.
+    #[error("{message}")]
+    Repeated { code: ErrorCode, message: String },
+
     #[error(
         "the registry {registry} rejected the credentials of user '{username}' ({detail}); \
          the request was not retried. Check the user name and password or token, and that they \
@@ -253,6 +258,7 @@ impl Error {
             Self::Timeout { .. } => ErrorCode::Timeout,
             Self::Io { .. } => ErrorCode::Io,
             Self::Internal { .. } => ErrorCode::Internal,
+            Self::Repeated { code, .. } => *code,
             Self::RegistryRejected { .. } => ErrorCode::RegistryRejected,
             Self::ConfigMalformed { .. } => ErrorCode::ConfigMalformed,
             Self::CredentialHelper { .. } => ErrorCode::CredentialHelperFailed,

@@ -13,6 +13,7 @@
 //! request, so parallel stages cannot lock the account.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, RwLock};
 use std::time::Duration;
 
@@ -115,7 +116,16 @@ struct CachedJwt {
 #[derive(Default)]
 struct TokenSlot {
     current: RwLock<Option<Arc<CachedJwt>>>,
+    /// Held by the one caller that sends `/auth`; the others wait on `refreshed`.
     refresh: tokio::sync::Mutex<()>,
+    /// Wakes every waiting caller at once when a refresh ends, so that they
+    /// do not take the lock one after another.
+    refreshed: tokio::sync::Notify,
+    /// Number of refreshes that have ended.
+    finished: AtomicU64,
+    /// The last failed refresh: its number in `finished` and its error, so
+    /// that callers who waited for it get the same error without a request.
+    last_failure: Mutex<Option<(u64, ErrorCode, String)>>,
     rejected: RwLock<bool>,
 }
 
@@ -311,17 +321,52 @@ impl Session {
             .as_ref()
             .ok_or_else(|| Error::internal("a password session has no cache slot"))?;
 
-        if let Some(token) = slot.fresh(now_unix()) {
-            return Ok(token);
-        }
-        let _single_flight = slot.refresh.lock().await;
-        if slot.is_rejected() {
-            return Err(self.rejected_error(username));
-        }
-        if let Some(token) = slot.fresh(now_unix()) {
-            return Ok(token);
-        }
+        loop {
+            if let Some(token) = slot.fresh(now_unix()) {
+                return Ok(token);
+            }
+            if slot.is_rejected() {
+                return Err(self.rejected_error(username));
+            }
+            // Register for the wake-up before trying the lock, so that a
+            // refresh ending in between is not missed.
+            let notified = slot.refreshed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let seen = slot.finished.load(Ordering::SeqCst);
 
+            let Ok(_single_flight) = slot.refresh.try_lock() else {
+                notified.await;
+                let failure = slot.last_failure.lock().ok().and_then(|f| f.clone());
+                if let Some((number, code, message)) = failure
+                    && number > seen
+                {
+                    return Err(Error::Repeated { code, message });
+                }
+                continue;
+            };
+            if let Some(token) = slot.fresh(now_unix()) {
+                return Ok(token);
+            }
+            let result = self.refresh(slot, username, password).await;
+            let number = slot.finished.fetch_add(1, Ordering::SeqCst) + 1;
+            if let (Err(error), Ok(mut last)) = (&result, slot.last_failure.lock()) {
+                *last = Some((number, error.code(), error.to_string()));
+            }
+            drop(_single_flight);
+            slot.refreshed.notify_waiters();
+            return result;
+        }
+    }
+
+    /// Exchanges the password for a JWT and stores it in `slot`. The caller
+    /// holds the slot's refresh lock.
+    async fn refresh(
+        &self,
+        slot: &TokenSlot,
+        username: &str,
+        password: &SecretString,
+    ) -> Result<SecretString> {
         let config = &self.inner.config;
         let result = auth::exchange_password(
             &self.inner.client,
@@ -354,7 +399,7 @@ impl Session {
         }
         tracing::info!(
             gateway = %config.gateway.target(),
-            user = username.as_str(),
+            user = username,
             fingerprint = %token::fingerprint(jwt.expose_secret()),
             refresh_at = %rfc3339(refresh_at),
             "fetched a new JWT"

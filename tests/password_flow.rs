@@ -318,3 +318,36 @@ async fn unusable_auth_bodies_retried() {
 
     assert_eq!(sim.auth_requests().total, 4);
 }
+
+#[tokio::test]
+async fn concurrent_callers_share_one_failure() {
+    let sim = simulator().await;
+    sim.push_fault("/auth", Fault::status(503), 100);
+    let mut config = config(
+        &sim,
+        password("demo-user", "demo-password"),
+        Platform::Jenkins,
+    );
+    config.retry.max_attempts = 2;
+    config.retry.initial_backoff = Duration::from_millis(300);
+    config.retry.max_backoff = Duration::from_millis(300);
+    let session = Session::new(config).expect("session");
+
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let session = session.clone();
+            tokio::spawn(async move { session.bearer_token().await })
+        })
+        .collect();
+    for task in tasks {
+        let error = task.await.expect("task").expect_err("503 twice");
+        assert_eq!(error.code(), ErrorCode::ApiError, "{error}");
+        assert!(error.to_string().contains("HTTP 503"), "{error}");
+    }
+
+    assert_eq!(
+        sim.auth_requests().total,
+        2,
+        "waiting callers reuse the failure instead of sending /auth again"
+    );
+}
