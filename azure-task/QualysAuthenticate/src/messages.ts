@@ -1,7 +1,8 @@
 /**
- * The task's messages, looked up by key in `task.json` (and its localized
- * `Strings/resources.resjson/<culture>/resources.resjson`) through task-lib's
- * `loc`. Every message the task prints or fails with goes through here.
+ * The tasks' messages, looked up by key in the running task's `task.json`
+ * (and its localized `Strings/resources.resjson/<culture>/resources.resjson`)
+ * through task-lib's `loc`. Every message a task prints or fails with goes
+ * through here.
  */
 
 import * as tl from 'azure-pipelines-task-lib/task';
@@ -11,6 +12,11 @@ export const MESSAGE_KEYS = [
     'AccessTokenUnexpanded',
     'AgentCaFile',
     'AgentProxy',
+    'AgentProxyBypassed',
+    'AuditLogNoDefault',
+    'AuditLogOff',
+    'AuditLogPath',
+    'AuditLogUploaded',
     'Authenticated',
     'BothCredentials',
     'BothPlatforms',
@@ -31,6 +37,12 @@ export const MESSAGE_KEYS = [
     'NativeUnknownLibc',
     'NoCredential',
     'NoPlatform',
+    'PolicyBuiltIn',
+    'PolicyCheck',
+    'PolicyFailed',
+    'PolicyFile',
+    'PolicyFileMissing',
+    'PolicyIssue',
     'SchemeNotAllowed',
     'TlsHint',
     'TokenExpiresAt',
