@@ -158,7 +158,8 @@ describe('QualysAuthenticate token policy and audit log', function () {
         const lines = run.stdout.split('\n');
         const uploadLine = lines.findIndex((line) => line.startsWith('##vso[artifact.upload '));
         const completeLine = lines.findIndex((line) => line.startsWith('##vso[task.complete '));
-        assert.ok(uploadLine >= 0 && uploadLine < completeLine, 'artifact.upload must precede task.complete');
+        assert.ok(uploadLine >= 0, 'no artifact.upload line');
+        assert.ok(uploadLine < completeLine, 'artifact.upload must precede task.complete');
 
         const text = fs.readFileSync(auditLog, 'utf8');
         for (const [form, label] of [

@@ -78,7 +78,7 @@ describe('QualysRegistryLogin task', function () {
         fs.rmSync(scratch, { recursive: true, force: true });
     });
 
-    /** A Docker Registry connection of registry type Others. */
+    /** Returns a Docker Registry connection of registry type Others. */
     function usernamePasswordConnection(password: string): Endpoint {
         return {
             id: CONNECTION_ID,

@@ -206,7 +206,7 @@ export class RealRegistry {
         throw new Error(`docker-registry did not start; last log:\n${lastLog}`);
     }
 
-    /** The registry's log so far. */
+    /** Returns the registry's log so far. */
     log(): string {
         return fs.existsSync(this.logFile) ? fs.readFileSync(this.logFile, 'utf8') : '';
     }

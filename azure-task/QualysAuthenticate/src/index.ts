@@ -39,7 +39,7 @@ export const VARIABLES = {
 /** The build artifact that receives the audit log, and its container folder. */
 export const AUDIT_ARTIFACT = { name: 'qualys-ci-auth-audit', containerFolder: 'qualys-ci-auth' } as const;
 
-/** How the task ends: the result and the message of `task.complete`. */
+/** The end of a run: the result and the message of `task.complete`. */
 interface Outcome {
     result: tl.TaskResult;
     message: string;

@@ -41,11 +41,11 @@ export interface RegistryTaskSettings {
 }
 
 /** Reads one authorization parameter of the connection, or fails naming it. */
-function connectionParameter(id: string, key: string, what: string, secret: boolean): string {
+function connectionParameter(id: string, key: string, description: string, secret: boolean): string {
     const read = (): string | undefined => tl.getEndpointAuthorizationParameter(id, key, true);
     const value = secret ? readSecret(read) : read();
     if (value === undefined || value.trim().length === 0) {
-        throw new TaskError('RegistryConnectionParameterMissing', id, key, what);
+        throw new TaskError('RegistryConnectionParameterMissing', id, key, description);
     }
     return secret ? value : value.trim();
 }
@@ -100,9 +100,9 @@ function readCredentialInputs(): { registry: string; username: string; password:
 /**
  * Returns the directory for `config.json`: the `dockerConfigDir` input,
  * else `DOCKER_CONFIG` when an earlier step set it (Microsoft's Docker task
- * does), else a directory under `Agent.TempDirectory`, which the agent
- * deletes after the job, so that the credentials do not outlive it on a
- * self-hosted agent.
+ * does), else a directory under `Agent.TempDirectory`. The agent deletes
+ * that directory after the job, so the credentials do not outlive the job
+ * on a self-hosted agent.
  */
 function readDockerConfigDir(): string {
     const chosen =

@@ -217,13 +217,14 @@ function configureProxy(api: QcaBindings, config: Handle, choice: ProxyChoice): 
             return;
         case 'agent': {
             const proxy = choice.proxy;
-            // The library takes a user name and password together or not at all.
-            const username = proxy.username ?? (proxy.password !== undefined ? '' : null);
-            if (proxy.password === undefined) {
-                const password = username === null ? null : Buffer.alloc(0);
-                configure('proxy', proxy.url, api.qca_config_set_proxy(config, proxy.url, username, password, 0, null));
+            // NOTE: the library takes a proxy user name and password together
+            // or not at all, so an agent proxy with only one of them is used
+            // without credentials.
+            if (proxy.username === undefined || proxy.password === undefined) {
+                configure('proxy', proxy.url, api.qca_config_set_proxy(config, proxy.url, null, null, 0, null));
                 return;
             }
+            const username = proxy.username;
             withSecretBytes(proxy.password, (bytes) =>
                 configure('proxy', proxy.url, api.qca_config_set_proxy(config, proxy.url, username, bytes, bytes.length, null)),
             );
@@ -269,7 +270,7 @@ function parseResult<T>(call: string, text: string | null, valid: (value: unknow
     return parsed as T;
 }
 
-/** Whether `value` has the fields of a policy report that the task reads. */
+/** Returns whether `value` has the fields of a policy report that the task reads. */
 function isPolicyReport(value: unknown): boolean {
     const report = value as PolicyReport | null;
     return (
