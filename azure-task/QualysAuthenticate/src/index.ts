@@ -63,10 +63,17 @@ function formatDuration(seconds: number): string {
 }
 
 /**
- * Reports each policy check: a warning issue for `warn`, an error issue for
- * `fail`, a log line otherwise. Returns the task result the report calls for.
+ * Reports the policy file and each policy check: a warning issue for
+ * `warn`, an error issue for `fail`, a log line otherwise. Returns the task
+ * result the report calls for.
  */
 function reportPolicy(report: PolicyReport): tl.TaskResult {
+    // The file the core read, which may also come from QUALYS_POLICY_FILE.
+    if (report.policy.file !== null) {
+        console.log(message('PolicyFile', report.policy.file));
+    } else {
+        console.log(message('PolicyBuiltIn', POLICY_FILE_NAME));
+    }
     for (const check of report.checks) {
         if (check.status === 'warn') {
             tl.warning(message('PolicyIssue', check.id, check.message));
@@ -117,11 +124,6 @@ function run(onSettings: (settings: TaskSettings) => void): Outcome {
         console.log(message('AgentProxy', proxy.proxy.url));
     } else if (proxy.kind === 'direct') {
         console.log(message('AgentProxyBypassed', settings.gatewayUrl ?? ''));
-    }
-    if (settings.policyFile !== undefined) {
-        console.log(message('PolicyFile', settings.policyFile));
-    } else {
-        console.log(message('PolicyBuiltIn', POLICY_FILE_NAME));
     }
     if (settings.auditLog === AUDIT_LOG_OFF) {
         console.log(message('AuditLogOff'));

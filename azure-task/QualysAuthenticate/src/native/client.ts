@@ -277,6 +277,8 @@ function isPolicyReport(value: unknown): boolean {
         typeof report === 'object' &&
         report !== null &&
         ['pass', 'warn', 'fail'].includes(report.status) &&
+        typeof report.policy === 'object' &&
+        report.policy !== null &&
         Array.isArray(report.checks) &&
         report.checks.every((check) => typeof check.id === 'string' && typeof check.status === 'string' && typeof check.message === 'string')
     );
