@@ -42,6 +42,13 @@
  * buffer, and qca_mask_forms returns the forms of a secret that the caller
  * passed in.
  *
+ * Files: qca_session_new reads the token policy file (qualys-ci-auth.toml)
+ * and opens the audit log, which is on by default as for the CLI: see
+ * qca_config_set_policy_file and qca_config_set_audit_log. Sessions append
+ * one audit record per login, verification and /auth exchange. The
+ * registry functions write Docker's config.json. No other function reads
+ * or writes files.
+ *
  * Threads: every function may be called from any thread, and several
  * threads may use one session at once. Sessions share the process-wide
  * HTTP client and JWT cache. Network calls block the calling thread up to
@@ -161,8 +168,8 @@ enum qca_status
    */
   QCA_TIMEOUT = 32,
   /**
-   * A local file could not be read or written. No function of this
-   * interface touches files today; the value is reserved for the core's code.
+   * A local file could not be read or written: the policy file, the
+   * audit log, or Docker's `config.json` and its directory.
    */
   QCA_IO = 40,
   /**
@@ -428,6 +435,111 @@ qca_status qca_config_set_username_password(struct qca_config *config,
                                             size_t len);
 
 /**
+ * Sets the proxy for every request of the sessions made from this config,
+ * and of the registry logins that use it. Each call replaces the proxy
+ * settings of the calls before.
+ *
+ * - `url` NULL: `HTTPS_PROXY` (or `https_proxy`, `ALL_PROXY`) and
+ *   `NO_PROXY` from the process environment, read when the session or
+ *   login builds its HTTP client. This is the default.
+ * - `url` "none": direct connections, ignoring the proxy variables.
+ * - else an `http://` or `https://` proxy URL, such as
+ *   "http://proxy.example.com:3128". Requests to the gateway and to
+ *   registries tunnel through it with CONNECT.
+ *
+ * `username` and `password` authenticate to the proxy with Basic
+ * authentication; give both or neither. An empty user name or password
+ * counts as none. `no_proxy` (optional) lists hosts, domains
+ * (".example.com") and CIDR ranges, comma-separated as in `NO_PROXY`, that
+ * bypass the proxy. With a NULL or "none" URL, the other arguments must be
+ * NULL. `qca_session_new` and the registry functions check the URL and the
+ * pairing and return `QCA_INVALID_ARGUMENT` with a message.
+ *
+ * Secret: the `password_len` bytes of `password` (UTF-8, no NUL needed) are
+ * copied into memory that the library wipes when the config and its
+ * sessions are freed; the caller's buffer is only read. `password` may be
+ * NULL when `password_len` is 0. Returns `QCA_NULL_ARGUMENT` (`config`, or
+ * `password` NULL with a length above 0), `QCA_INVALID_HANDLE`,
+ * `QCA_INVALID_UTF8` or `QCA_INPUT_TOO_LARGE` (a string of more than
+ * 8 KiB, a password of more than 64 KiB) on failure.
+ *
+ * # Safety
+ *
+ * `url`, `username` and `no_proxy` must each be NULL or point to a
+ * NUL-terminated string; `password` must be NULL or point to
+ * `password_len` readable bytes.
+ */
+qca_status qca_config_set_proxy(struct qca_config *config,
+                                const char *url,
+                                const char *username,
+                                const uint8_t *password,
+                                size_t password_len,
+                                const char *no_proxy);
+
+/**
+ * Sets the environment label of this pipeline, such as "dev", "staging"
+ * or "prod": 1 to 64 characters without whitespace. The label goes into
+ * every audit record, and `qca_session_check` reports a token that the
+ * audit log shows in use for another label. Without it, the label comes
+ * from `QUALYS_ENVIRONMENT` or the policy file, when they set one.
+ *
+ * Returns `QCA_NULL_ARGUMENT`, `QCA_INVALID_HANDLE`, `QCA_INVALID_UTF8` or
+ * `QCA_INPUT_TOO_LARGE` on failure; `qca_session_new` rejects an invalid
+ * label with `QCA_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ *
+ * `label` must be NULL or point to a NUL-terminated string.
+ */
+qca_status qca_config_set_environment(struct qca_config *config, const char *label);
+
+/**
+ * Sets the token policy file, `qualys-ci-auth.toml` as the README
+ * describes it (token age limits, required scopes, the effect of extra
+ * scopes and of a token shared between environments). The file must
+ * exist. Without this call the file named by `QUALYS_POLICY_FILE` is
+ * used, else `qualys-ci-auth.toml` in the current directory when it
+ * exists. The policy variables (`QUALYS_TOKEN_WARN_AFTER_DAYS` and
+ * others) override the file, and `qca_config_set_environment` overrides
+ * both.
+ *
+ * `qca_session_new` reads the file: a missing or unreadable file is
+ * `QCA_IO`, an unknown key or a bad value `QCA_INVALID_ARGUMENT`, with a
+ * message that names the file. This call returns `QCA_NULL_ARGUMENT`,
+ * `QCA_INVALID_HANDLE`, `QCA_INVALID_UTF8` or `QCA_INPUT_TOO_LARGE` on
+ * failure.
+ *
+ * # Safety
+ *
+ * `toml_path` must be NULL or point to a NUL-terminated string.
+ */
+qca_status qca_config_set_policy_file(struct qca_config *config, const char *toml_path);
+
+/**
+ * Sets the audit log: a file path, or "off" for none. Each login,
+ * verification (`qca_session_verify`, `qca_session_check`) and `/auth`
+ * exchange of the sessions made from this config appends one JSON line with the time, platform, run id,
+ * environment label, gateway, the token's fingerprint and the outcome,
+ * never a token or password. The file is created with mode 0600, its
+ * directory must exist, and a symbolic link at its path is refused.
+ *
+ * Without this call the log is on, as for the CLI: the file named by
+ * `QUALYS_AUDIT_LOG` (or none when it is "off"), else
+ * `$XDG_STATE_HOME/qualys-ci-auth/audit.jsonl`, else
+ * `~/.local/state/qualys-ci-auth/audit.jsonl`. `qca_session_new` opens an
+ * explicit path and fails with `QCA_IO` when it cannot be written; a
+ * default path that cannot be written leaves the log off. This call
+ * returns `QCA_NULL_ARGUMENT`, `QCA_INVALID_HANDLE`, `QCA_INVALID_UTF8` or
+ * `QCA_INPUT_TOO_LARGE` on failure.
+ *
+ * # Safety
+ *
+ * `path` must be NULL or point to a NUL-terminated string.
+ */
+qca_status qca_config_set_audit_log(struct qca_config *config,
+                                    const char *path);
+
+/**
  * Frees a config and wipes its copy of the secret.
  *
  * NULL is a no-op, and so is a pointer that is not a live config (freed
@@ -529,6 +641,109 @@ qca_status qca_mask_forms(const uint8_t *secret,
                           char **json_array_out);
 
 /**
+ * Verifies a user name and password with a container registry and stores
+ * them where registry clients (QScanner, Docker, Podman, skopeo) read them,
+ * without a Docker daemon and without a command line that shows the
+ * password. Stores the report in `*report_json_out`.
+ *
+ * `registry` is a registry host ("ghcr.io", "registry.example.com:5000")
+ * or an image reference ("ghcr.io/org/app:1.0"); "docker.io" and bare
+ * names such as "alpine" mean Docker Hub. The login checks the credential
+ * with the Docker Registry HTTP API V2: `GET /v2/`, then Basic or the
+ * Bearer token flow that the registry names. It stores the credential in
+ * `<docker_config_dir>/config.json` as `auths.<registry>.auth`, or through
+ * the credential helper that the file's `credsStore` or `credHelpers`
+ * names. The file is merged (other entries and unknown keys are kept),
+ * locked against concurrent logins, replaced atomically with mode 0600 and
+ * read back. `docker_config_dir` NULL means `$DOCKER_CONFIG`, else
+ * `~/.docker`; the directory is created with mode 0700 when missing.
+ *
+ * `config` may be NULL: then the system's trust roots, the proxy
+ * variables of the environment, the default timeouts and the platform
+ * detected from the environment apply. When given, its CA PEM, proxy,
+ * timeouts, retry limit, insecure-loopback setting (`http://` for a
+ * registry on a loopback address) and platform apply; its gateway and
+ * Qualys credential are not used.
+ *
+ * The report is the JSON object of `qualys-ci-auth registry login --format
+ * json` (README, "Private registries"): `schema_version`, `registry`,
+ * `config_key`, `repository`, `status` ("logged-in"), `reason`, `username`,
+ * `credential_source`, `verification` ("basic", "bearer" or
+ * "not-required"), `stored_in` ("config-file" or "credential-helper"),
+ * `config_path` and `credential_helper`. It never contains the password.
+ * The caller owns the string and frees it with `qca_string_free`.
+ *
+ * Secret: the `password_len` bytes of `password` (UTF-8, a single line) are
+ * copied into memory that is wiped before the call returns; the caller's
+ * buffer is only read. `config.json` then holds the base64 of
+ * "username:password", as Docker writes it.
+ *
+ * `*report_json_out` is written only on success. On failure, `*error_out`
+ * receives an error when `error_out` is not NULL. Statuses: `QCA_OK`,
+ * `QCA_NULL_ARGUMENT`, `QCA_INVALID_HANDLE`, `QCA_INVALID_UTF8`,
+ * `QCA_INPUT_TOO_LARGE`, `QCA_INVALID_ARGUMENT` (a malformed reference, a
+ * user name with ':', a multi-line password, an invalid proxy or CA),
+ * `QCA_MISSING_CREDENTIAL` (an empty user name or password),
+ * `QCA_REGISTRY_REJECTED` (HTTP 401 or 403; not retried),
+ * `QCA_API_ERROR`, `QCA_NETWORK_ERROR`, `QCA_TLS_ERROR`, `QCA_TIMEOUT`,
+ * `QCA_IO`, `QCA_CONFIG_MALFORMED` (`config.json` is not valid JSON of
+ * the expected shape; it is left unchanged), `QCA_CREDENTIAL_HELPER_FAILED`,
+ * `QCA_INTERNAL`, `QCA_PANIC`. Thread-safe; concurrent logins to one
+ * directory are serialized by a lock file.
+ *
+ * # Safety
+ *
+ * `registry`, `username` and `docker_config_dir` must each be NULL or
+ * point to a NUL-terminated string; `password` must be NULL or point to
+ * `password_len` readable bytes; `report_json_out` and `error_out` must
+ * each be NULL or point to writable memory for one pointer.
+ */
+qca_status qca_registry_login(const struct qca_config *config,
+                              const char *registry,
+                              const char *username,
+                              const uint8_t *password,
+                              size_t password_len,
+                              const char *docker_config_dir,
+                              char **report_json_out,
+                              struct qca_error **error_out);
+
+/**
+ * Removes the stored credential of one registry: exactly its entry in
+ * `<docker_config_dir>/config.json`, and the credential helper's entry
+ * when the file names a helper. Other entries and keys are kept. Nothing
+ * is sent to the registry. Stores the report in `*report_json_out`.
+ *
+ * `registry` and `docker_config_dir` are as for `qca_registry_login`.
+ * `config` may be NULL; when given, only its insecure-loopback setting
+ * applies (an `http://` reference for a loopback registry).
+ *
+ * The report is the JSON object of `qualys-ci-auth registry logout
+ * --format json`: `schema_version`, `registry`, `config_key`,
+ * `config_path`, `removed` (whether any stored credential was removed),
+ * `removed_from_file`, `credential_helper` and `erased_in_helper`. A
+ * registry without an entry is not an error: `removed` is false. The
+ * caller owns the string and frees it with `qca_string_free`.
+ *
+ * `*report_json_out` is written only on success. On failure, `*error_out`
+ * receives an error when `error_out` is not NULL. Statuses: `QCA_OK`,
+ * `QCA_NULL_ARGUMENT`, `QCA_INVALID_HANDLE`, `QCA_INVALID_UTF8`,
+ * `QCA_INPUT_TOO_LARGE`, `QCA_INVALID_ARGUMENT`, `QCA_IO`,
+ * `QCA_CONFIG_MALFORMED`, `QCA_CREDENTIAL_HELPER_FAILED`, `QCA_INTERNAL`,
+ * `QCA_PANIC`. Thread-safe.
+ *
+ * # Safety
+ *
+ * `registry` and `docker_config_dir` must each be NULL or point to a
+ * NUL-terminated string; `report_json_out` and `error_out` must each be
+ * NULL or point to writable memory for one pointer.
+ */
+qca_status qca_registry_logout(const struct qca_config *config,
+                               const char *registry,
+                               const char *docker_config_dir,
+                               char **report_json_out,
+                               struct qca_error **error_out);
+
+/**
  * Creates a session from `config` and stores it in `*out`.
  *
  * Checks every setting, and checks the credential against the rule table:
@@ -536,6 +751,9 @@ qca_status qca_mask_forms(const uint8_t *secret,
  * for the CICD Sensor on Jenkins only. Nothing is sent. An API token whose
  * claims show that it expired, or that it lacks the Container Security
  * module, fails here with `QCA_TOKEN_EXPIRED` or `QCA_PERMISSION_DENIED`.
+ * Reads the token policy (see `qca_config_set_policy_file`) and opens the
+ * audit log (see `qca_config_set_audit_log`), so that an invalid policy or
+ * an audit log that cannot be written fails before a token is sent.
  *
  * The caller owns the session and frees it with `qca_session_free`; the
  * session copies what it needs from `config`, which may be freed at once.
@@ -543,7 +761,8 @@ qca_status qca_mask_forms(const uint8_t *secret,
  * error when `error_out` is not NULL. Statuses: `QCA_OK`,
  * `QCA_NULL_ARGUMENT`, `QCA_INVALID_HANDLE`, `QCA_INVALID_ARGUMENT`,
  * `QCA_CREDENTIAL_NOT_ALLOWED`, `QCA_MISSING_CREDENTIAL`,
- * `QCA_TOKEN_EXPIRED`, `QCA_PERMISSION_DENIED`, `QCA_INTERNAL`, `QCA_PANIC`.
+ * `QCA_TOKEN_EXPIRED`, `QCA_PERMISSION_DENIED`, `QCA_IO` (the policy file
+ * or the audit log), `QCA_INTERNAL`, `QCA_PANIC`.
  *
  * # Safety
  *
@@ -632,6 +851,47 @@ qca_status qca_session_bearer_token(struct qca_session *session,
  * `error_out` must be NULL or point to writable memory for one pointer.
  */
 qca_status qca_session_verify(struct qca_session *session, struct qca_error **error_out);
+
+/**
+ * Runs the token policy checks on the session's bearer token and stores
+ * the report in `*report_json_out`.
+ *
+ * First verifies the token with one Container Security call, fetching a
+ * JWT first if needed, as `qca_session_verify` does. When the gateway
+ * accepts it, the checks judge the token against the policy (see
+ * `qca_config_set_policy_file` and `qca_config_set_environment`). The
+ * checks are `rotation` (the token's age from its `iat` claim, or from
+ * `QUALYS_TOKEN_CREATED`), `scopes`, `expiry`, `separate-tokens` and
+ * `verification`. `separate-tokens` reports the token when the audit log
+ * shows it under another environment label, or when two
+ * `QUALYS_ACCESS_TOKEN_<ENV>` variables contain it.
+ *
+ * The report is the JSON object of `qualys-ci-auth check --format json`
+ * (README, "check"): `schema_version`, `status` ("pass", "warn" or "fail",
+ * the worst of the checks), `environment`, `token_kind`,
+ * `token_fingerprint`, `token_source` (null here), `checks` (each with
+ * `id`, `status`, `message` and its facts) and `policy`. It never contains
+ * the token or password. The call returns `QCA_OK` with the report when
+ * checks warn or fail, too: the caller decides what a "fail" does, for
+ * example failing the pipeline step. The caller owns the string and frees
+ * it with `qca_string_free`.
+ *
+ * A failed verification is an error status instead of a report:
+ * `QCA_TOKEN_REJECTED` (expired or revoked), `QCA_PERMISSION_DENIED` (no
+ * Container Security permission), `QCA_AUTHENTICATION_FAILED`, and the
+ * network statuses. `*report_json_out` is written only on success. On
+ * failure, `*error_out` receives an error when `error_out` is not NULL.
+ * Statuses: as for `qca_session_login`, and `QCA_IO` when the audit log
+ * cannot be read. Thread-safe.
+ *
+ * # Safety
+ *
+ * `report_json_out` and `error_out` must each be NULL or point to writable
+ * memory for one pointer.
+ */
+qca_status qca_session_check(struct qca_session *session,
+                             char **report_json_out,
+                             struct qca_error **error_out);
 
 /**
  * Frees a session.

@@ -281,6 +281,29 @@ pub fn parse_creation_date(text: &str) -> Result<Date> {
     })
 }
 
+/// Returns the token creation date: `explicit` (the CLI's
+/// `--token-created`) when given, else `QUALYS_TOKEN_CREATED` from `env`
+/// when set. A malformed date, or one after today (UTC), is an error.
+pub fn creation_date(
+    explicit: Option<&str>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Option<Date>> {
+    let text = match explicit {
+        Some(text) => Some(text.to_owned()),
+        None => env(ENV_TOKEN_CREATED).filter(|value| !value.trim().is_empty()),
+    };
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    let date = parse_creation_date(&text)?;
+    if date > OffsetDateTime::now_utc().date() {
+        return Err(Error::invalid(format!(
+            "the token creation date {date} lies in the future; give the day the token was created"
+        )));
+    }
+    Ok(Some(date))
+}
+
 /// The outcome of online verification.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verification {
@@ -688,6 +711,23 @@ pub fn check_blocking_session(
     report_for_session(session.session(), policy, options, verification)
 }
 
+/// Verifies the session's token with the gateway and, when the gateway
+/// accepts it, evaluates the policy.
+///
+/// Unlike [`check_blocking_session`], a failed verification (HTTP 401 or
+/// 403, a network error, a timeout) is returned as that error, not as a
+/// failing `verification` check. Hosts that report a rejected token with
+/// their own error type use it, such as the C interface with its status
+/// codes. Policy warnings and failures are in the report either way.
+pub fn verify_then_check_blocking(
+    session: &BlockingSession,
+    policy: &Policy,
+    options: &CheckOptions,
+) -> Result<PolicyReport> {
+    session.verify()?;
+    report_for_session(session.session(), policy, options, Ok(()))
+}
+
 fn report_for_session(
     session: &Session,
     policy: &Policy,
@@ -886,6 +926,33 @@ mod tests {
             let err = parse_creation_date(bad).expect_err(bad);
             assert_eq!(err.code(), ErrorCode::InvalidArgument, "{bad}");
         }
+    }
+
+    #[test]
+    fn creation_date_sources() {
+        let env = |value: &'static str| {
+            move |name: &str| (name == ENV_TOKEN_CREATED).then(|| value.to_owned())
+        };
+        let from_env = creation_date(None, env("2026-09-30")).expect("valid");
+        assert_eq!(from_env, Some(time::macros::date!(2026 - 09 - 30)));
+        let explicit = creation_date(Some("2026-01-02"), env("2026-09-30")).expect("valid");
+        assert_eq!(
+            explicit,
+            Some(time::macros::date!(2026 - 01 - 02)),
+            "explicit wins"
+        );
+        assert_eq!(
+            creation_date(None, env("  ")).expect("blank is unset"),
+            None
+        );
+        assert_eq!(creation_date(None, |_: &str| None).expect("unset"), None);
+
+        let bad = creation_date(None, env("30.09.2026")).expect_err("malformed");
+        assert_eq!(bad.code(), ErrorCode::InvalidArgument);
+        let tomorrow = OffsetDateTime::now_utc().date() + time::Duration::days(1);
+        let future = creation_date(Some(&tomorrow.to_string()), |_: &str| None)
+            .expect_err("a date in the future");
+        assert!(future.to_string().contains("in the future"), "{future}");
     }
 
     #[test]

@@ -346,7 +346,7 @@ pub async fn send<T>(
                         target: context.target.clone(),
                         attempts,
                         cause: format!(
-                            "{cause}; the proxy requires authentication: set --proxy-username (or QUALYS_PROXY_USERNAME) and QUALYS_PROXY_PASSWORD"
+                            "{cause}; the proxy requires authentication: give its user name and password (CLI: --proxy-username or QUALYS_PROXY_USERNAME, and QUALYS_PROXY_PASSWORD)"
                         ),
                     });
                 }

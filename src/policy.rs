@@ -278,6 +278,28 @@ pub struct PolicySources {
     pub flags: PolicyOverrides,
 }
 
+impl PolicySources {
+    /// Returns the layers a host process applies. The file is `file`, else
+    /// the one `QUALYS_POLICY_FILE` names, else `qualys-ci-auth.toml` in the
+    /// current directory when it exists. The policy variables of this
+    /// process come next, and `overrides` (the CLI's options, the C
+    /// interface's settings) on top. Fails on a malformed policy variable.
+    pub fn from_process(file: Option<PathBuf>, overrides: PolicyOverrides) -> Result<Self> {
+        let env = |name: &str| std::env::var(name).ok();
+        let file = file.or_else(|| {
+            env(ENV_POLICY_FILE)
+                .filter(|value| !value.trim().is_empty())
+                .map(PathBuf::from)
+        });
+        Ok(Self {
+            file,
+            search_dir: std::env::current_dir().ok(),
+            env: PolicyOverrides::from_env(env)?,
+            flags: overrides,
+        })
+    }
+}
+
 impl Policy {
     /// Applies the layers in order (defaults, file, environment, flags) and
     /// checks the result.

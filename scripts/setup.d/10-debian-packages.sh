@@ -15,6 +15,8 @@ packages=(
   jq
   # 20-c-abi.sh: the memory check of the C test program.
   valgrind
+  # 20-c-abi.sh: the HTTP CONNECT proxy that sessions and registry logins go through.
+  tinyproxy
 )
 
 missing=()

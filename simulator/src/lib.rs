@@ -159,6 +159,8 @@ pub enum SimulatorError {
 pub struct Simulator {
     address: SocketAddr,
     ca_pem: String,
+    server_cert_pem: String,
+    server_key_pem: String,
     state: Arc<SimulatorState>,
     shutdown: Option<oneshot::Sender<()>>,
     stopped: Option<oneshot::Receiver<()>>,
@@ -260,6 +262,8 @@ impl Simulator {
         Ok(Simulator {
             address,
             ca_pem: tls.ca_pem,
+            server_cert_pem: tls.server_cert_pem,
+            server_key_pem: tls.server_key_pem,
             state,
             shutdown: Some(shutdown_sender),
             stopped: Some(stopped_receiver),
@@ -282,6 +286,19 @@ impl Simulator {
     /// certificate. Clients must trust it to connect.
     pub fn ca_pem(&self) -> String {
         self.ca_pem.clone()
+    }
+
+    /// Returns the PEM of the server certificate, for `localhost` and
+    /// `127.0.0.1`, signed by the CA of [`Simulator::ca_pem`].
+    pub fn server_cert_pem(&self) -> String {
+        self.server_cert_pem.clone()
+    }
+
+    /// Returns the PEM of the server certificate's private key (PKCS#8). A
+    /// test may serve another loopback server with this certificate and key,
+    /// so that clients trust it through the same CA.
+    pub fn server_key_pem(&self) -> String {
+        self.server_key_pem.clone()
     }
 
     /// Registers a user, or replaces the password and modules of an existing

@@ -3,7 +3,7 @@
 //! arrives or, with `--exit-on-stdin-eof`, until standard input closes.
 
 use std::io::{IsTerminal, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -30,6 +30,17 @@ struct Arguments {
     /// File to write the throwaway CA certificate to, in PEM.
     #[arg(long, value_name = "PATH")]
     ca_out: Option<PathBuf>,
+
+    /// File to write the server certificate to, in PEM. With
+    /// --tls-key-out, another loopback test server (a container registry,
+    /// say) can serve with it, and clients trust both through the one CA.
+    #[arg(long, value_name = "PATH", requires = "tls_key_out")]
+    tls_cert_out: Option<PathBuf>,
+
+    /// File to write the server certificate's private key to (PKCS#8 PEM),
+    /// created with mode 0600 on Unix.
+    #[arg(long, value_name = "PATH", requires = "tls_cert_out")]
+    tls_key_out: Option<PathBuf>,
 
     /// Exit when standard input reaches end of file, so that the simulator
     /// stops when the harness that started it dies.
@@ -106,6 +117,9 @@ async fn run(arguments: Arguments) -> Result<(), String> {
         std::fs::write(path, &ca_pem)
             .map_err(|error| format!("failed to write the CA certificate to {path}: {error}"))?;
     }
+    if let (Some(cert_path), Some(key_path)) = (&arguments.tls_cert_out, &arguments.tls_key_out) {
+        write_server_identity(&simulator, cert_path, key_path)?;
+    }
 
     let ready_line = ReadyLine {
         url: simulator.url(),
@@ -125,6 +139,35 @@ async fn run(arguments: Arguments) -> Result<(), String> {
     info!(reason, "stopping");
     simulator.shutdown().await;
     Ok(())
+}
+
+/// Writes the server certificate and its private key, the key readable by
+/// the owner only.
+fn write_server_identity(
+    simulator: &Simulator,
+    cert_path: &Path,
+    key_path: &Path,
+) -> Result<(), String> {
+    std::fs::write(cert_path, simulator.server_cert_pem()).map_err(|error| {
+        format!(
+            "failed to write the server certificate to {}: {error}",
+            cert_path.display()
+        )
+    })?;
+
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(key_path)
+        .and_then(|mut file| file.write_all(simulator.server_key_pem().as_bytes()))
+        .map_err(|error| {
+            format!(
+                "failed to write the server key to {}: {error}",
+                key_path.display()
+            )
+        })
 }
 
 /// The events that stop the simulator.

@@ -31,6 +31,10 @@ const VALIDITY: time::Duration = time::Duration::days(30);
 /// The CA certificate to hand to clients and the configuration to serve with.
 pub(crate) struct TlsMaterial {
     pub(crate) ca_pem: String,
+    /// The leaf certificate and its PKCS#8 private key, in PEM, for
+    /// `--tls-cert-out` and `--tls-key-out`.
+    pub(crate) server_cert_pem: String,
+    pub(crate) server_key_pem: String,
     pub(crate) server_config: Arc<ServerConfig>,
 }
 
@@ -90,6 +94,8 @@ pub(crate) fn generate() -> Result<TlsMaterial, SimulatorError> {
 
     Ok(TlsMaterial {
         ca_pem: ca_cert.pem(),
+        server_cert_pem: leaf_cert.pem(),
+        server_key_pem: leaf_key.serialize_pem(),
         server_config: Arc::new(server_config),
     })
 }

@@ -55,8 +55,8 @@ pub enum qca_status {
     QCA_TLS_ERROR = 31,
     /// A request timeout or the overall deadline passed.
     QCA_TIMEOUT = 32,
-    /// A local file could not be read or written. No function of this
-    /// interface touches files today; the value is reserved for the core's code.
+    /// A local file could not be read or written: the policy file, the
+    /// audit log, or Docker's `config.json` and its directory.
     QCA_IO = 40,
     /// The Docker client configuration file is not valid JSON of the
     /// expected shape; it was left unchanged.

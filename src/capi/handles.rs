@@ -177,6 +177,23 @@ pub unsafe fn read_str<'a>(pointer: *const c_char, name: &str) -> Result<&'a str
     utf8(bytes, name)
 }
 
+/// Reads the optional string argument `name`: `None` for NULL, else as
+/// [`read_str`] does.
+///
+/// # Safety
+///
+/// As for [`read_str`].
+pub unsafe fn read_optional_str<'a>(
+    pointer: *const c_char,
+    name: &str,
+) -> Result<Option<&'a str>, Failure> {
+    if pointer.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: forwarded from this function's contract.
+    unsafe { read_str(pointer, name) }.map(Some)
+}
+
 /// Reads the byte buffer argument `name` of `len` bytes, at most `max`.
 ///
 /// # Safety

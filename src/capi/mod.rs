@@ -9,7 +9,8 @@
 //!
 //! - `handles`: the registry of live handles and the argument readers.
 //! - `error`: `qca_status`, `qca_error` and the panic boundary.
-//! - `config`, `session`, `inspect`: the functions, one module per object.
+//! - `config`, `session`, `inspect`, `registry`: the functions, one module
+//!   per object.
 
 // The types carry their C names, which cbindgen copies into the header.
 #![allow(non_camel_case_types)]
@@ -18,22 +19,25 @@ mod config;
 mod error;
 mod handles;
 mod inspect;
+mod registry;
 mod session;
 
 use std::ffi::{CStr, c_char};
 
 pub use config::{
     qca_config, qca_config_free, qca_config_new, qca_config_set_allow_insecure_loopback,
-    qca_config_set_api_token, qca_config_set_backend, qca_config_set_ca_pem,
-    qca_config_set_gateway_url, qca_config_set_platform, qca_config_set_pod,
+    qca_config_set_api_token, qca_config_set_audit_log, qca_config_set_backend,
+    qca_config_set_ca_pem, qca_config_set_environment, qca_config_set_gateway_url,
+    qca_config_set_platform, qca_config_set_pod, qca_config_set_policy_file, qca_config_set_proxy,
     qca_config_set_timeouts, qca_config_set_username_password,
 };
 pub use error::{qca_error, qca_error_code, qca_error_free, qca_error_message, qca_status};
 pub use handles::{QCA_MAX_PEM_LEN, QCA_MAX_SECRET_LEN, QCA_MAX_STRING_LEN};
 pub use inspect::{qca_inspect_token, qca_mask_forms};
+pub use registry::{qca_registry_login, qca_registry_logout};
 pub use session::{
-    qca_session, qca_session_bearer_token, qca_session_free, qca_session_login, qca_session_new,
-    qca_session_verify,
+    qca_session, qca_session_bearer_token, qca_session_check, qca_session_free, qca_session_login,
+    qca_session_new, qca_session_verify,
 };
 
 /// The crate version as a C string, checked when the crate compiles.

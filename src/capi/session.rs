@@ -1,15 +1,19 @@
 //! `qca_session`: the core's `BlockingSession` behind a handle. Login,
-//! verification and the bearer-token accessor, the one function of this
-//! interface that returns a secret.
+//! verification, the token policy check and the bearer-token accessor, the
+//! one function of this interface that returns a secret.
 
 use std::ffi::c_char;
 
 use secrecy::ExposeSecret as _;
+use time::Date;
 use zeroize::Zeroizing;
 
+use crate::audit::{AuditHistory, AuditLog};
 use crate::blocking::BlockingSession;
+use crate::checks::{self, CheckOptions};
+use crate::policy::Policy;
 
-use super::config::qca_config;
+use super::config::{SessionSetup, qca_config};
 use super::error::{Failure, guard, guard_value, qca_error, qca_status};
 use super::handles;
 
@@ -26,6 +30,30 @@ use super::handles;
 /// `QCA_INTERNAL` there.
 pub struct qca_session {
     session: BlockingSession,
+    policy: Policy,
+    created: Option<Date>,
+    audit_log: Option<AuditLog>,
+}
+
+/// The variable whose per-environment forms (`QUALYS_ACCESS_TOKEN_PROD`)
+/// the separate-tokens check compares, as the CLI does by default.
+const TOKEN_VARIABLE: &str = "QUALYS_ACCESS_TOKEN";
+
+impl qca_session {
+    /// Gathers what the checks compare the token with: the per-environment
+    /// token variables of this process and the audit log's history.
+    fn check_options(&self) -> Result<CheckOptions, Failure> {
+        let audit_history = match &self.audit_log {
+            Some(log) => Some(AuditHistory::read(log.path())?),
+            None => None,
+        };
+        Ok(CheckOptions {
+            created: self.created,
+            token_source: None,
+            variable_tokens: checks::variable_tokens_from_process(TOKEN_VARIABLE),
+            audit_history,
+        })
+    }
 }
 
 /// Creates a session from `config` and stores it in `*out`.
@@ -35,6 +63,9 @@ pub struct qca_session {
 /// for the CICD Sensor on Jenkins only. Nothing is sent. An API token whose
 /// claims show that it expired, or that it lacks the Container Security
 /// module, fails here with `QCA_TOKEN_EXPIRED` or `QCA_PERMISSION_DENIED`.
+/// Reads the token policy (see `qca_config_set_policy_file`) and opens the
+/// audit log (see `qca_config_set_audit_log`), so that an invalid policy or
+/// an audit log that cannot be written fails before a token is sent.
 ///
 /// The caller owns the session and frees it with `qca_session_free`; the
 /// session copies what it needs from `config`, which may be freed at once.
@@ -42,7 +73,8 @@ pub struct qca_session {
 /// error when `error_out` is not NULL. Statuses: `QCA_OK`,
 /// `QCA_NULL_ARGUMENT`, `QCA_INVALID_HANDLE`, `QCA_INVALID_ARGUMENT`,
 /// `QCA_CREDENTIAL_NOT_ALLOWED`, `QCA_MISSING_CREDENTIAL`,
-/// `QCA_TOKEN_EXPIRED`, `QCA_PERMISSION_DENIED`, `QCA_INTERNAL`, `QCA_PANIC`.
+/// `QCA_TOKEN_EXPIRED`, `QCA_PERMISSION_DENIED`, `QCA_IO` (the policy file
+/// or the audit log), `QCA_INTERNAL`, `QCA_PANIC`.
 ///
 /// # Safety
 ///
@@ -58,9 +90,20 @@ pub unsafe extern "C" fn qca_session_new(
         let out = handles::out_param(out, "out")?;
         let config = handles::lookup(config, "config")?;
 
-        let session = BlockingSession::new(config.session_config()?)?;
+        let SessionSetup {
+            config,
+            policy,
+            created,
+            audit_log,
+        } = config.session_setup()?;
+        let session = BlockingSession::new(config)?;
 
-        let handle = handles::register(qca_session { session });
+        let handle = handles::register(qca_session {
+            session,
+            policy,
+            created,
+            audit_log,
+        });
         // SAFETY: `out` is not NULL and the caller guarantees it is writable.
         unsafe { out.write(handle) };
         Ok(())
@@ -202,6 +245,64 @@ pub unsafe extern "C" fn qca_session_verify(
     })
 }
 
+/// Runs the token policy checks on the session's bearer token and stores
+/// the report in `*report_json_out`.
+///
+/// First verifies the token with one Container Security call, fetching a
+/// JWT first if needed, as `qca_session_verify` does. When the gateway
+/// accepts it, the checks judge the token against the policy (see
+/// `qca_config_set_policy_file` and `qca_config_set_environment`). The
+/// checks are `rotation` (the token's age from its `iat` claim, or from
+/// `QUALYS_TOKEN_CREATED`), `scopes`, `expiry`, `separate-tokens` and
+/// `verification`. `separate-tokens` reports the token when the audit log
+/// shows it under another environment label, or when two
+/// `QUALYS_ACCESS_TOKEN_<ENV>` variables contain it.
+///
+/// The report is the JSON object of `qualys-ci-auth check --format json`
+/// (README, "check"): `schema_version`, `status` ("pass", "warn" or "fail",
+/// the worst of the checks), `environment`, `token_kind`,
+/// `token_fingerprint`, `token_source` (null here), `checks` (each with
+/// `id`, `status`, `message` and its facts) and `policy`. It never contains
+/// the token or password. The call returns `QCA_OK` with the report when
+/// checks warn or fail, too: the caller decides what a "fail" does, for
+/// example failing the pipeline step. The caller owns the string and frees
+/// it with `qca_string_free`.
+///
+/// A failed verification is an error status instead of a report:
+/// `QCA_TOKEN_REJECTED` (expired or revoked), `QCA_PERMISSION_DENIED` (no
+/// Container Security permission), `QCA_AUTHENTICATION_FAILED`, and the
+/// network statuses. `*report_json_out` is written only on success. On
+/// failure, `*error_out` receives an error when `error_out` is not NULL.
+/// Statuses: as for `qca_session_login`, and `QCA_IO` when the audit log
+/// cannot be read. Thread-safe.
+///
+/// # Safety
+///
+/// `report_json_out` and `error_out` must each be NULL or point to writable
+/// memory for one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn qca_session_check(
+    session: *mut qca_session,
+    report_json_out: *mut *mut c_char,
+    error_out: *mut *mut qca_error,
+) -> qca_status {
+    guard("qca_session_check", error_out, || {
+        let out = handles::out_param(report_json_out, "report_json_out")?;
+        let session = handles::lookup(session.cast_const(), "session")?;
+
+        let options = session.check_options()?;
+        let report =
+            checks::verify_then_check_blocking(&session.session, &session.policy, &options)?;
+
+        let json = serde_json::to_vec(&report)
+            .map_err(|e| Failure::internal(format!("formatting the policy report failed: {e}")))?;
+        let text = handles::register_string(Zeroizing::new(json))?;
+        // SAFETY: `out` is not NULL and the caller guarantees it is writable.
+        unsafe { out.write(text) };
+        Ok(())
+    })
+}
+
 /// Frees a session.
 ///
 /// NULL is a no-op, and so is a pointer that is not a live session (freed
@@ -227,8 +328,8 @@ mod tests {
 
     use super::*;
     use crate::capi::{
-        qca_config_free, qca_config_new, qca_config_set_api_token, qca_config_set_platform,
-        qca_config_set_pod, qca_error_code, qca_error_free,
+        qca_config_free, qca_config_new, qca_config_set_api_token, qca_config_set_audit_log,
+        qca_config_set_platform, qca_config_set_pod, qca_error_code, qca_error_free,
     };
     use crate::time_fmt::now_unix;
 
@@ -253,6 +354,11 @@ mod tests {
             );
             assert_eq!(
                 qca_config_set_platform(config, c"shell".as_ptr()),
+                qca_status::QCA_OK
+            );
+            // Unit tests never write to the user's default audit log.
+            assert_eq!(
+                qca_config_set_audit_log(config, c"off".as_ptr()),
                 qca_status::QCA_OK
             );
             assert_eq!(

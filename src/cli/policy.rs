@@ -137,28 +137,8 @@ impl PolicyContext {
                 .transpose()?,
             environment: args.environment.clone(),
         };
-        let search_dir = std::env::current_dir().ok();
-        let policy = Policy::resolve(&PolicySources {
-            file: args.policy.clone(),
-            search_dir,
-            env: PolicyOverrides::from_env(process_env)?,
-            flags,
-        })?;
-
-        let created = args
-            .token_created
-            .clone()
-            .or_else(|| process_env(checks::ENV_TOKEN_CREATED).filter(|v| !v.trim().is_empty()))
-            .map(|text| checks::parse_creation_date(&text))
-            .transpose()?;
-        if let Some(date) = created {
-            let today = time::OffsetDateTime::now_utc().date();
-            if date > today {
-                return Err(Error::invalid(format!(
-                    "the token creation date {date} lies in the future; give the day the token was created"
-                )));
-            }
-        }
+        let policy = Policy::resolve(&PolicySources::from_process(args.policy.clone(), flags)?)?;
+        let created = checks::creation_date(args.token_created.as_deref(), process_env)?;
 
         let audit_target = AuditTarget::resolve(args.audit_log.as_deref(), process_env);
         let audit = audit_target.open()?;

@@ -109,6 +109,24 @@ pub fn erase(helper: &str, server_url: &str) -> Result<bool> {
     }
 }
 
+/// Blocks SIGPIPE on the calling thread, so that writing to a helper that
+/// has exited fails with EPIPE instead of ending the whole process. Rust
+/// programs ignore SIGPIPE from start-up, but a C program that loads this
+/// library keeps the default action, which terminates it. The signal that
+/// such a write raises is directed at the writing thread, and Linux
+/// discards a thread's pending signals when the thread ends.
+#[cfg(unix)]
+fn block_sigpipe_on_this_thread() {
+    // SAFETY: the calls only fill the local signal set and change the
+    // signal mask of this thread, which runs nothing but the write.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGPIPE);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
+}
+
 /// Runs `docker-credential-<helper> <action>` with `input` on standard input
 /// and returns its standard output. `secret` is removed from any helper
 /// output that ends up in an error message.
@@ -143,6 +161,8 @@ fn run(helper: &str, action: &str, input: &[u8], secret: &str) -> Result<Vec<u8>
     let mut stderr = child.stderr.take().expect("stderr was requested as a pipe");
     let payload = Zeroizing::new(input.to_vec());
     let writer = std::thread::spawn(move || {
+        #[cfg(unix)]
+        block_sigpipe_on_this_thread();
         let result = stdin.write_all(&payload);
         drop(stdin);
         result

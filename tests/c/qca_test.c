@@ -1,7 +1,9 @@
 /*
  * Tests of the C interface (include/qualys_ci_auth.h) against a running
  * gateway simulator: both authentication flows, every error path of the
- * boundary, a too-small buffer, and eight threads sharing one session.
+ * boundary, a too-small buffer and eight threads sharing one session. The
+ * newer functions are tested too: proxies, the token policy check with its
+ * audit log, and registry login and logout against a real registry.
  *
  * scripts/test.d/20-c-abi.sh starts the simulator, prepares users, tokens
  * and faults through its control API, and passes them in these variables:
@@ -17,6 +19,21 @@
  *   QCA_TEST_TOKEN_NO_CS    JWT without CS
  *   QCA_TEST_TOKEN_EXPIRED  JWT whose exp lies in the past
  *   QCA_TEST_TOKEN_REVOKED  JWT with CS, revoked
+ *
+ *   QCA_TEST_TOKEN_80_DAYS  JWT with CS whose iat lies 80 days back (valid for a year)
+ *   QCA_TEST_TOKEN_100_DAYS JWT with CS whose iat lies 100 days back (valid for a year)
+ *   QCA_TEST_TMPDIR         an empty directory for this run's files
+ *   QUALYS_AUDIT_LOG        the default audit log of this run, in QCA_TEST_TMPDIR
+ *   QCA_TEST_PROXY_URL      tinyproxy without authentication, and its log file
+ *   QCA_TEST_PROXY_LOG        (LogLevel Connect: one line per CONNECT request)
+ *   QCA_TEST_AUTH_PROXY_URL tinyproxy with Basic authentication, and its log file
+ *   QCA_TEST_AUTH_PROXY_LOG
+ *   QCA_TEST_PROXY_USERNAME the authenticating proxy's user and password
+ *   QCA_TEST_PROXY_PASSWORD   (a canary)
+ *   QCA_TEST_REGISTRY       a docker-registry as host:port, TLS with a certificate
+ *                           from the simulator's CA, htpasswd Basic authentication
+ *   QCA_TEST_REGISTRY_USERNAME, QCA_TEST_REGISTRY_PASSWORD (a canary) its user
+ *   QCA_TEST_REGISTRY_AUTH  the base64 of "user:password", as config.json holds it
  *
  * and it queues these faults on paths that only this program calls:
  * "/fault-429" (429 twice), "/fault-500" (500 once), "/fault-delay" (3 s
@@ -37,6 +54,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,7 +72,7 @@ static char *ca_pem;
 static size_t ca_pem_len;
 
 /* Values that must never appear in a message, summary or report. */
-static const char *secrets[8];
+static const char *secrets[16];
 static size_t secret_count;
 
 /* ---- checks ------------------------------------------------------------ */
@@ -916,6 +934,782 @@ static void test_free_during_call(void) {
   check_status(call.status, QCA_API_ERROR, "the call in progress during free");
 }
 
+/* ---- files ----------------------------------------------------------------- */
+
+/* Returns the contents of `path` (free with free), or NULL when it cannot be read. */
+static char *slurp(const char *path) {
+  FILE *file = fopen(path, "rb");
+  if (file == NULL) {
+    return NULL;
+  }
+  size_t capacity = 4096;
+  size_t len = 0;
+  char *data = malloc(capacity);
+  size_t got;
+  while (data != NULL && (got = fread(data + len, 1, capacity - len - 1, file)) > 0) {
+    len += got;
+    if (capacity - len - 1 == 0) {
+      capacity *= 2;
+      char *larger = realloc(data, capacity);
+      if (larger == NULL) {
+        free(data);
+      }
+      data = larger;
+    }
+  }
+  fclose(file);
+  if (data != NULL) {
+    data[len] = '\0';
+  }
+  return data;
+}
+
+/* Counts the lines of `path` that contain `needle`; 0 when it cannot be read. */
+static int count_lines(const char *path, const char *needle) {
+  char *text = slurp(path);
+  int count = 0;
+  for (char *line = text; line != NULL && *line != '\0';) {
+    char *end = strchr(line, '\n');
+    if (end != NULL) {
+      *end = '\0';
+    }
+    count += strstr(line, needle) != NULL;
+    line = end != NULL ? end + 1 : NULL;
+  }
+  free(text);
+  return count;
+}
+
+/* Returns the permission bits of `path`, or -1 when it does not exist. */
+static int file_mode(const char *path) {
+  struct stat info;
+  if (lstat(path, &info) != 0) {
+    return -1;
+  }
+  return (int)(info.st_mode & 07777);
+}
+
+static void write_text(const char *path, const char *text) {
+  FILE *file = fopen(path, "wb");
+  if (file == NULL || fputs(text, file) < 0 || fclose(file) != 0) {
+    fprintf(stderr, "qca_test: failed to write %s\n", path);
+    exit(2);
+  }
+}
+
+/* Returns QCA_TEST_TMPDIR/name (free with free). */
+static char *scratch(const char *name) {
+  char *dir = join(env("QCA_TEST_TMPDIR"), "/");
+  char *path = join(dir, name);
+  free(dir);
+  return path;
+}
+
+/* Returns "CONNECT host:port " for the host and port of an https URL (free with free). */
+static char *connect_line(const char *url) {
+  const char *authority = strstr(url, "://");
+  authority = authority != NULL ? authority + 3 : url;
+  char *host = join("CONNECT ", authority);
+  char *slash = strchr(host + strlen("CONNECT "), '/');
+  if (slash != NULL) {
+    *slash = '\0';
+  }
+  char *line = join(host, " ");
+  free(host);
+  return line;
+}
+
+/* ---- NULL, invalid UTF-8 and oversized arguments of the newer functions ---- */
+
+static void test_new_null_arguments(void) {
+  qca_config *config = NULL;
+  qca_error *error = NULL;
+  char *text = NULL;
+  const uint8_t bytes[] = "secret";
+
+  check_status(qca_config_set_proxy(NULL, NULL, NULL, NULL, 0, NULL), QCA_NULL_ARGUMENT,
+               "set_proxy config NULL");
+  check_status(qca_config_set_environment(NULL, "prod"), QCA_NULL_ARGUMENT,
+               "set_environment config NULL");
+  check_status(qca_config_set_policy_file(NULL, "p.toml"), QCA_NULL_ARGUMENT,
+               "set_policy_file config NULL");
+  check_status(qca_config_set_audit_log(NULL, "off"), QCA_NULL_ARGUMENT,
+               "set_audit_log config NULL");
+
+  check_status(qca_config_new(&config), QCA_OK, "qca_config_new");
+  /* Every proxy argument is optional; all NULL means the environment's proxy. */
+  check_status(qca_config_set_proxy(config, NULL, NULL, NULL, 0, NULL), QCA_OK,
+               "set_proxy all NULL");
+  check_status(qca_config_set_proxy(config, "http://127.0.0.1:1", "user", NULL, 6, NULL),
+               QCA_NULL_ARGUMENT, "set_proxy password NULL with a length");
+  check_status(qca_config_set_environment(config, NULL), QCA_NULL_ARGUMENT,
+               "set_environment label NULL");
+  check_status(qca_config_set_policy_file(config, NULL), QCA_NULL_ARGUMENT,
+               "set_policy_file toml_path NULL");
+  check_status(qca_config_set_audit_log(config, NULL), QCA_NULL_ARGUMENT,
+               "set_audit_log path NULL");
+
+  qca_status status = qca_session_check(NULL, &text, &error);
+  check_failure(status, error, QCA_NULL_ARGUMENT, "qca_session_check: the argument 'session'",
+                "session_check session NULL");
+  error = NULL;
+  status = qca_session_check(NULL, NULL, &error);
+  check_failure(status, error, QCA_NULL_ARGUMENT, "'report_json_out'",
+                "session_check report_json_out NULL");
+  check_status(qca_session_check(NULL, NULL, NULL), QCA_NULL_ARGUMENT, "session_check all NULL");
+
+  /* config may be NULL for the registry functions; the other pointers may not. */
+  error = NULL;
+  status = qca_registry_login(config, NULL, "user", bytes, 6, NULL, &text, &error);
+  check_failure(status, error, QCA_NULL_ARGUMENT, "'registry'", "registry_login registry NULL");
+  error = NULL;
+  status = qca_registry_login(NULL, "127.0.0.1:1", NULL, bytes, 6, NULL, &text, &error);
+  check_failure(status, error, QCA_NULL_ARGUMENT, "'username'", "registry_login username NULL");
+  error = NULL;
+  status = qca_registry_login(NULL, "127.0.0.1:1", "user", NULL, 0, NULL, &text, &error);
+  check_failure(status, error, QCA_NULL_ARGUMENT, "'password'", "registry_login password NULL");
+  error = NULL;
+  status = qca_registry_login(config, "127.0.0.1:1", "user", bytes, 6, NULL, NULL, &error);
+  check_failure(status, error, QCA_NULL_ARGUMENT, "'report_json_out'",
+                "registry_login report_json_out NULL");
+  check_status(qca_registry_login(NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL), QCA_NULL_ARGUMENT,
+               "registry_login all NULL");
+  error = NULL;
+  status = qca_registry_logout(config, NULL, NULL, &text, &error);
+  check_failure(status, error, QCA_NULL_ARGUMENT, "'registry'", "registry_logout registry NULL");
+  error = NULL;
+  status = qca_registry_logout(NULL, "127.0.0.1:1", NULL, NULL, &error);
+  check_failure(status, error, QCA_NULL_ARGUMENT, "'report_json_out'",
+                "registry_logout report_json_out NULL");
+  check_status(qca_registry_logout(NULL, NULL, NULL, NULL, NULL), QCA_NULL_ARGUMENT,
+               "registry_logout all NULL");
+  check(text == NULL, "a report was returned for a NULL argument");
+  qca_config_free(config);
+}
+
+static void test_new_invalid_input(void) {
+  qca_config *config = NULL;
+  qca_error *error = NULL;
+  char *text = NULL;
+  const uint8_t invalid[] = {'p', 'w', 0xc3, 0x28};
+  const uint8_t password[] = "secret";
+  char *docker = scratch("docker-invalid");
+
+  check_status(qca_config_new(&config), QCA_OK, "qca_config_new");
+  check_status(qca_config_set_proxy(config, "http://\xff", NULL, NULL, 0, NULL),
+               QCA_INVALID_UTF8, "set_proxy url UTF-8");
+  check_status(qca_config_set_proxy(config, "http://p", "\xc0", password, 6, NULL),
+               QCA_INVALID_UTF8, "set_proxy username UTF-8");
+  check_status(qca_config_set_proxy(config, "http://p", "u", invalid, sizeof invalid, NULL),
+               QCA_INVALID_UTF8, "set_proxy password UTF-8");
+  check_status(qca_config_set_proxy(config, "http://p", NULL, NULL, 0, "a,\xfe"),
+               QCA_INVALID_UTF8, "set_proxy no_proxy UTF-8");
+  check_status(qca_config_set_environment(config, "pr\xf0" "d"), QCA_INVALID_UTF8,
+               "set_environment UTF-8");
+  check_status(qca_config_set_policy_file(config, "/tmp/\x80.toml"), QCA_INVALID_UTF8,
+               "set_policy_file UTF-8");
+  check_status(qca_config_set_audit_log(config, "/tmp/\x80.jsonl"), QCA_INVALID_UTF8,
+               "set_audit_log UTF-8");
+
+  qca_status status =
+      qca_registry_login(NULL, "127.0.0.1:\xff", "user", password, 6, docker, &text, &error);
+  check_failure(status, error, QCA_INVALID_UTF8, "'registry'", "registry_login registry UTF-8");
+  error = NULL;
+  status = qca_registry_login(NULL, "127.0.0.1:1", "us\xe9r", password, 6, docker, &text, &error);
+  check_failure(status, error, QCA_INVALID_UTF8, "'username'", "registry_login username UTF-8");
+  error = NULL;
+  status = qca_registry_login(NULL, "127.0.0.1:1", "user", invalid, sizeof invalid, docker, &text,
+                              &error);
+  check_failure(status, error, QCA_INVALID_UTF8, "'password'", "registry_login password UTF-8");
+  error = NULL;
+  status = qca_registry_login(NULL, "127.0.0.1:1", "user", password, 6, "/tmp/\xff", &text, &error);
+  check_failure(status, error, QCA_INVALID_UTF8, "'docker_config_dir'",
+                "registry_login docker_config_dir UTF-8");
+  error = NULL;
+  status = qca_registry_logout(NULL, "\xfe", docker, &text, &error);
+  check_failure(status, error, QCA_INVALID_UTF8, "'registry'", "registry_logout registry UTF-8");
+  error = NULL;
+  status = qca_registry_logout(NULL, "127.0.0.1:1", "/tmp/\xff", &text, &error);
+  check_failure(status, error, QCA_INVALID_UTF8, "'docker_config_dir'",
+                "registry_logout docker_config_dir UTF-8");
+
+  /* One byte more than QCA_MAX_STRING_LEN, and than QCA_MAX_SECRET_LEN. */
+  char *longest = malloc(QCA_MAX_STRING_LEN + 2);
+  memset(longest, 'a', QCA_MAX_STRING_LEN + 1);
+  longest[QCA_MAX_STRING_LEN + 1] = '\0';
+  uint8_t *huge = calloc(QCA_MAX_SECRET_LEN + 1, 1);
+  memset(huge, 'a', QCA_MAX_SECRET_LEN + 1);
+  check_status(qca_config_set_proxy(config, longest, NULL, NULL, 0, NULL), QCA_INPUT_TOO_LARGE,
+               "set_proxy url too long");
+  check_status(qca_config_set_proxy(config, "http://p", longest, password, 6, NULL),
+               QCA_INPUT_TOO_LARGE, "set_proxy username too long");
+  check_status(qca_config_set_proxy(config, "http://p", "u", huge, QCA_MAX_SECRET_LEN + 1, NULL),
+               QCA_INPUT_TOO_LARGE, "set_proxy password too long");
+  check_status(qca_config_set_proxy(config, "http://p", NULL, NULL, 0, longest),
+               QCA_INPUT_TOO_LARGE, "set_proxy no_proxy too long");
+  check_status(qca_config_set_environment(config, longest), QCA_INPUT_TOO_LARGE,
+               "set_environment too long");
+  check_status(qca_config_set_policy_file(config, longest), QCA_INPUT_TOO_LARGE,
+               "set_policy_file too long");
+  check_status(qca_config_set_audit_log(config, longest), QCA_INPUT_TOO_LARGE,
+               "set_audit_log too long");
+  error = NULL;
+  status = qca_registry_login(NULL, longest, "user", password, 6, docker, &text, &error);
+  check_failure(status, error, QCA_INPUT_TOO_LARGE, "'registry'", "registry_login registry too long");
+  error = NULL;
+  status = qca_registry_login(NULL, "127.0.0.1:1", longest, password, 6, docker, &text, &error);
+  check_failure(status, error, QCA_INPUT_TOO_LARGE, "'username'", "registry_login username too long");
+  error = NULL;
+  status = qca_registry_login(NULL, "127.0.0.1:1", "user", huge, QCA_MAX_SECRET_LEN + 1, docker,
+                              &text, &error);
+  check_failure(status, error, QCA_INPUT_TOO_LARGE, "'password'", "registry_login password too long");
+  error = NULL;
+  status = qca_registry_login(NULL, "127.0.0.1:1", "user", password, 6, longest, &text, &error);
+  check_failure(status, error, QCA_INPUT_TOO_LARGE, "'docker_config_dir'",
+                "registry_login docker_config_dir too long");
+  error = NULL;
+  status = qca_registry_logout(NULL, longest, docker, &text, &error);
+  check_failure(status, error, QCA_INPUT_TOO_LARGE, "'registry'", "registry_logout registry too long");
+  error = NULL;
+  status = qca_registry_logout(NULL, "127.0.0.1:1", longest, &text, &error);
+  check_failure(status, error, QCA_INPUT_TOO_LARGE, "'docker_config_dir'",
+                "registry_logout docker_config_dir too long");
+  free(longest);
+  free(huge);
+
+  /* Values the core rejects, before anything is sent or written. */
+  error = NULL;
+  status = qca_registry_login(NULL, "", "user", password, 6, docker, &text, &error);
+  check_failure(status, error, QCA_INVALID_ARGUMENT, "reference is empty", "registry empty");
+  error = NULL;
+  status = qca_registry_login(NULL, "127.0.0.1:1", "us:er", password, 6, docker, &text, &error);
+  check_failure(status, error, QCA_INVALID_ARGUMENT, "contains ':'", "registry user name with ':'");
+  error = NULL;
+  status = qca_registry_login(NULL, "127.0.0.1:1", "user", password, 0, docker, &text, &error);
+  check_failure(status, error, QCA_MISSING_CREDENTIAL, "password for user 'user' is empty",
+                "registry empty password");
+  error = NULL;
+  status = qca_registry_login(NULL, "127.0.0.1:1", "user", (const uint8_t *)"CANARY\nx", 8, docker,
+                              &text, &error);
+  check_failure(status, error, QCA_INVALID_ARGUMENT, "single line", "registry two-line password");
+  error = NULL;
+  status = qca_registry_login(NULL, "http://127.0.0.1:1", "user", password, 6, docker, &text, &error);
+  check_failure(status, error, QCA_INVALID_ARGUMENT, "plain http", "registry http without opt-in");
+  error = NULL;
+  status = qca_registry_login(NULL, "127.0.0.1:1", "user", password, 6, " ", &text, &error);
+  check_failure(status, error, QCA_INVALID_ARGUMENT, "directory is empty", "empty docker dir");
+  error = NULL;
+  status = qca_registry_logout(NULL, "ftp://127.0.0.1:1", docker, &text, &error);
+  check_failure(status, error, QCA_INVALID_ARGUMENT, "scheme 'ftp'", "logout ftp reference");
+  check(file_mode(docker) == -1, "a rejected login created %s", docker);
+  check(text == NULL, "a report was returned for invalid input");
+
+  /* A freed config is reported, never read. */
+  qca_config_free(config);
+  error = NULL;
+  status = qca_registry_login(config, "127.0.0.1:1", "user", password, 6, docker, &text, &error);
+  check_failure(status, error, QCA_INVALID_HANDLE, "'config'", "registry_login freed config");
+  check_status(qca_registry_logout(config, "127.0.0.1:1", docker, &text, NULL), QCA_INVALID_HANDLE,
+               "registry_logout freed config");
+  check_status(qca_config_set_proxy(config, NULL, NULL, NULL, 0, NULL), QCA_INVALID_HANDLE,
+               "set_proxy freed config");
+  check_status(qca_config_set_environment(config, "prod"), QCA_INVALID_HANDLE,
+               "set_environment freed config");
+  free(docker);
+}
+
+/* Settings that qca_session_new checks and rejects with a message. */
+static void test_new_settings_rejected(void) {
+  const char *token = env("QCA_TEST_TOKEN");
+  qca_config *config = token_config(gateway_url, token);
+  qca_config_set_proxy(config, "ftp://proxy.example.com", NULL, NULL, 0, NULL);
+  check_session_new_fails(config, QCA_INVALID_ARGUMENT, "invalid proxy URL", "ftp proxy");
+
+  config = token_config(gateway_url, token);
+  qca_config_set_proxy(config, "http://127.0.0.1:1", "proxy-user", NULL, 0, NULL);
+  check_session_new_fails(config, QCA_INVALID_ARGUMENT, "both a user name and a password",
+                          "proxy user without password");
+
+  config = token_config(gateway_url, token);
+  qca_config_set_proxy(config, "http://127.0.0.1:1", NULL, (const uint8_t *)"CANARY-p", 8, NULL);
+  check_session_new_fails(config, QCA_INVALID_ARGUMENT, "both a user name and a password",
+                          "proxy password without user");
+
+  config = token_config(gateway_url, token);
+  qca_config_set_proxy(config, "NONE", "proxy-user", (const uint8_t *)"CANARY-p", 8, NULL);
+  check_session_new_fails(config, QCA_INVALID_ARGUMENT, "\"none\"", "none with credentials");
+
+  config = token_config(gateway_url, token);
+  qca_config_set_proxy(config, NULL, NULL, NULL, 0, "127.0.0.1");
+  check_session_new_fails(config, QCA_INVALID_ARGUMENT, "without a proxy URL",
+                          "no_proxy without a URL");
+
+  config = token_config(gateway_url, token);
+  qca_config_set_environment(config, "two words");
+  check_session_new_fails(config, QCA_INVALID_ARGUMENT, "environment label", "label with a space");
+
+  char *missing = scratch("no-such-dir/policy.toml");
+  config = token_config(gateway_url, token);
+  qca_config_set_policy_file(config, missing);
+  check_session_new_fails(config, QCA_IO, "no-such-dir/policy.toml", "missing policy file");
+  free(missing);
+
+  char *policy = scratch("bad-policy.toml");
+  write_text(policy, "[rotation]\nwarn_days = 3\n");
+  config = token_config(gateway_url, token);
+  qca_config_set_policy_file(config, policy);
+  check_session_new_fails(config, QCA_INVALID_ARGUMENT, "warn_days", "unknown policy key");
+  write_text(policy, "[rotation]\nwarn_after_days = 95\n");
+  config = token_config(gateway_url, token);
+  qca_config_set_policy_file(config, policy);
+  check_session_new_fails(config, QCA_INVALID_ARGUMENT, "greater than the failure age",
+                          "warning age above failure age");
+  free(policy);
+
+  char *no_dir = scratch("no-such-dir/audit.jsonl");
+  config = token_config(gateway_url, token);
+  qca_config_set_audit_log(config, no_dir);
+  check_session_new_fails(config, QCA_IO, "audit log", "audit log in a missing directory");
+  free(no_dir);
+
+  config = token_config(gateway_url, token);
+  qca_config_set_audit_log(config, "  ");
+  check_session_new_fails(config, QCA_INVALID_ARGUMENT, "audit log path is empty",
+                          "blank audit log path");
+
+  /* A symbolic link at the audit log's path is refused, never followed. */
+  char *target = scratch("audit-target.jsonl");
+  char *link = scratch("audit-link.jsonl");
+  check(symlink(target, link) == 0, "symlink %s", link);
+  config = token_config(gateway_url, token);
+  qca_config_set_audit_log(config, link);
+  check_session_new_fails(config, QCA_IO, "audit log", "audit log behind a symbolic link");
+  check(file_mode(target) == -1, "the audit log followed a symbolic link");
+  free(target);
+  free(link);
+}
+
+/* ---- proxies ------------------------------------------------------------- */
+
+/* Logs in with a new session of `config`, which it frees, and checks that the
+   gateway verified the token. */
+static void check_login_ok(qca_config *config, const char *what) {
+  qca_session *session = new_session(config, what);
+  if (session == NULL) {
+    return;
+  }
+  char *summary = login(session, what);
+  check_contains(summary, "\"verified\":true", what);
+  qca_string_free(summary);
+  qca_session_free(session);
+}
+
+/*
+ * Sessions through tinyproxy: open and with Basic authentication, a wrong
+ * proxy password, the environment's HTTPS_PROXY, "none" and a no_proxy list.
+ * Each proxied login must appear in the proxy's log as a CONNECT request to
+ * the simulator.
+ */
+static void test_proxy(void) {
+  const char *token = env("QCA_TEST_TOKEN");
+  const char *proxy = env("QCA_TEST_PROXY_URL");
+  const char *proxy_log = env("QCA_TEST_PROXY_LOG");
+  const char *auth_proxy = env("QCA_TEST_AUTH_PROXY_URL");
+  const char *auth_log = env("QCA_TEST_AUTH_PROXY_LOG");
+  const char *proxy_user = env("QCA_TEST_PROXY_USERNAME");
+  const char *proxy_password = env("QCA_TEST_PROXY_PASSWORD");
+  char *tunnel = connect_line(gateway_url);
+
+  int before = count_lines(proxy_log, tunnel);
+  qca_config *config = token_config(gateway_url, token);
+  check_status(qca_config_set_proxy(config, proxy, NULL, NULL, 0, NULL), QCA_OK, "set_proxy");
+  check_login_ok(config, "login through the proxy");
+  check(count_lines(proxy_log, tunnel) > before, "the proxy logged no %s", tunnel);
+
+  before = count_lines(auth_log, tunnel);
+  config = token_config(gateway_url, token);
+  check_status(qca_config_set_proxy(config, auth_proxy, proxy_user, (const uint8_t *)proxy_password,
+                                    strlen(proxy_password), NULL),
+               QCA_OK, "set_proxy with credentials");
+  check_login_ok(config, "login through the authenticating proxy");
+  check(count_lines(auth_log, tunnel) > before, "the authenticating proxy logged no %s", tunnel);
+
+  config = token_config(gateway_url, token);
+  qca_config_set_timeouts(config, 5000, 20000, 1);
+  qca_config_set_proxy(config, auth_proxy, NULL, NULL, 0, NULL);
+  check_login_fails(config, QCA_NETWORK_ERROR, "proxy", "proxy without credentials");
+
+  config = token_config(gateway_url, token);
+  qca_config_set_timeouts(config, 5000, 20000, 1);
+  qca_config_set_proxy(config, auth_proxy, proxy_user, (const uint8_t *)"CANARY-wrong-proxy-pw",
+                       21, NULL);
+  check_login_fails(config, QCA_NETWORK_ERROR, "proxy", "wrong proxy password");
+
+  /* The no_proxy list sends the simulator's host past the proxy. */
+  before = count_lines(proxy_log, tunnel);
+  config = token_config(gateway_url, token);
+  qca_config_set_timeouts(config, 5003, 20000, 3);
+  qca_config_set_proxy(config, proxy, NULL, NULL, 0, "localhost,127.0.0.1");
+  check_login_ok(config, "login past the proxy with no_proxy");
+  check(count_lines(proxy_log, tunnel) == before, "no_proxy: the proxy was used");
+
+  /*
+   * The default follows HTTPS_PROXY, and "none" ignores it. The client of a
+   * session reads the variables when it is built, and sessions share one
+   * client per set of settings, so each case has its own request timeout
+   * and gets a new client. setenv runs between calls: the library reads the
+   * variables on the calling thread while it builds a client, and this
+   * program runs no other thread now.
+   */
+  setenv("HTTPS_PROXY", proxy, 1);
+  before = count_lines(proxy_log, tunnel);
+  config = token_config(gateway_url, token);
+  qca_config_set_timeouts(config, 5001, 20000, 3);
+  check_login_ok(config, "login through HTTPS_PROXY");
+  check(count_lines(proxy_log, tunnel) > before, "HTTPS_PROXY: the proxy logged no %s", tunnel);
+
+  before = count_lines(proxy_log, tunnel);
+  config = token_config(gateway_url, token);
+  qca_config_set_timeouts(config, 5002, 20000, 3);
+  check_status(qca_config_set_proxy(config, "none", NULL, NULL, 0, NULL), QCA_OK,
+               "set_proxy none");
+  check_login_ok(config, "direct login despite HTTPS_PROXY");
+  check(count_lines(proxy_log, tunnel) == before, "\"none\": the proxy was used");
+  unsetenv("HTTPS_PROXY");
+  free(tunnel);
+}
+
+/* ---- token policy and audit log ------------------------------------------- */
+
+/* Runs qca_session_check on a new session of `config`; returns the report or NULL. */
+static char *policy_report(qca_config *config, const char *what) {
+  qca_session *session = new_session(config, what);
+  if (session == NULL) {
+    return NULL;
+  }
+  char *report = NULL;
+  qca_error *error = NULL;
+  qca_status status = qca_session_check(session, &report, &error);
+  check(status == QCA_OK, "%s: qca_session_check returned %s: %s", what, status_name(status),
+        error ? qca_error_message(error) : "");
+  qca_error_free(error);
+  check_no_secret(report, what);
+  qca_session_free(session);
+  return report;
+}
+
+static void check_policy_check_fails(qca_config *config, qca_status expected, const char *needle,
+                                     const char *what) {
+  qca_session *session = new_session(config, what);
+  if (session == NULL) {
+    return;
+  }
+  char *report = NULL;
+  qca_error *error = NULL;
+  qca_status status = qca_session_check(session, &report, &error);
+  check_failure(status, error, expected, needle, what);
+  check(report == NULL, "%s: *report_json_out was written on failure", what);
+  qca_string_free(report);
+  qca_session_free(session);
+}
+
+static qca_config *audited_config(const char *token, const char *audit, const char *label) {
+  qca_config *config = token_config(gateway_url, token);
+  check_status(qca_config_set_audit_log(config, audit), QCA_OK, "set_audit_log");
+  if (label != NULL) {
+    check_status(qca_config_set_environment(config, label), QCA_OK, "set_environment");
+  }
+  return config;
+}
+
+static void test_policy_check(void) {
+  const char *token = env("QCA_TEST_TOKEN");
+  char *audit = scratch("check-audit.jsonl");
+
+  char *report = policy_report(audited_config(token, audit, "prod"), "check a fresh token");
+  check_contains(report, "{\"schema_version\":1,\"status\":\"pass\"", "fresh token report");
+  check_contains(report, "\"environment\":\"prod\"", "fresh token report");
+  check_contains(report, "\"id\":\"rotation\",\"status\":\"pass\"", "fresh token rotation");
+  check_contains(report, "\"id\":\"scopes\",\"status\":\"pass\"", "fresh token scopes");
+  check_contains(report, "\"id\":\"expiry\",\"status\":\"pass\"", "fresh token expiry");
+  check_contains(report, "\"id\":\"verification\",\"status\":\"pass\"", "fresh token verification");
+  check_contains(report, "\"token_source\":null", "fresh token report");
+  char fingerprint[40] = {0};
+  const char *key = "\"token_fingerprint\":\"";
+  const char *found = report ? strstr(report, key) : NULL;
+  if (found != NULL) {
+    snprintf(fingerprint, sizeof fingerprint, "%.16s", found + strlen(key));
+  }
+  check(strlen(fingerprint) == 16, "no fingerprint in the report");
+  qca_string_free(report);
+
+  report = policy_report(audited_config(env("QCA_TEST_TOKEN_80_DAYS"), audit, "prod"),
+                         "check an 80-day token");
+  check_contains(report, "{\"schema_version\":1,\"status\":\"warn\"", "80-day report");
+  check_contains(report, "\"id\":\"rotation\",\"status\":\"warn\"", "80-day rotation");
+  check_contains(report, "\"age_days\":80,\"age_source\":\"iat\"", "80-day age");
+  qca_string_free(report);
+
+  /* Past 90 days the check fails, yet the call succeeds with the report. */
+  report = policy_report(audited_config(env("QCA_TEST_TOKEN_100_DAYS"), audit, "prod"),
+                         "check a 100-day token");
+  check_contains(report, "{\"schema_version\":1,\"status\":\"fail\"", "100-day report");
+  check_contains(report, "\"id\":\"rotation\",\"status\":\"fail\"", "100-day rotation");
+  check_contains(report, "\"age_days\":100,", "100-day age");
+  check_contains(report, "\"id\":\"verification\",\"status\":\"pass\"", "100-day verification");
+  qca_string_free(report);
+
+  /* qualys-ci-auth.toml in the current directory (the script runs this program
+     in QCA_TEST_TMPDIR) applies without a setting; the label setting wins. */
+  char *found_policy = scratch("qualys-ci-auth.toml");
+  write_text(found_policy, "environment = \"from-file\"\n[rotation]\nfail_after_days = 200\n");
+  report = policy_report(audited_config(env("QCA_TEST_TOKEN_100_DAYS"), audit, NULL),
+                         "check with qualys-ci-auth.toml");
+  check_contains(report, "{\"schema_version\":1,\"status\":\"warn\"", "found policy report");
+  check_contains(report, "\"environment\":\"from-file\"", "found policy label");
+  check_contains(report, found_policy, "found policy path");
+  qca_string_free(report);
+  report = policy_report(audited_config(env("QCA_TEST_TOKEN_100_DAYS"), audit, "prod"),
+                         "check with qualys-ci-auth.toml and a label");
+  check_contains(report, "\"environment\":\"prod\"", "label over the policy file");
+  qca_string_free(report);
+  check(unlink(found_policy) == 0, "remove %s", found_policy);
+  free(found_policy);
+
+  /* A policy file that moves the limit turns the failure into a warning. */
+  char *policy = scratch("policy.toml");
+  write_text(policy, "[rotation]\nwarn_after_days = 60\nfail_after_days = 120\n");
+  qca_config *config = audited_config(env("QCA_TEST_TOKEN_100_DAYS"), audit, "prod");
+  check_status(qca_config_set_policy_file(config, policy), QCA_OK, "set_policy_file");
+  report = policy_report(config, "check with a policy file");
+  check_contains(report, "{\"schema_version\":1,\"status\":\"warn\"", "policy file report");
+  check_contains(report, "\"warn_after_days\":60,\"fail_after_days\":120", "policy file limits");
+  check_contains(report, policy, "policy file path");
+  qca_string_free(report);
+  free(policy);
+
+  /* The audit log records the token under "prod"; using it for "dev" warns. */
+  report = policy_report(audited_config(token, audit, "dev"), "check the token for dev");
+  check_contains(report, "{\"schema_version\":1,\"status\":\"warn\"", "shared token report");
+  check_contains(report, "\"id\":\"separate-tokens\",\"status\":\"warn\"", "shared token check");
+  check_contains(report, "\"environments\":[\"DEV\",\"PROD\"],\"seen_in\":[\"audit-log\"]",
+                 "shared token environments");
+  qca_string_free(report);
+
+  /* A verification failure is an error status, not a report. */
+  check_policy_check_fails(audited_config(env("QCA_TEST_TOKEN_REVOKED"), audit, "prod"),
+                           QCA_TOKEN_REJECTED, "rejected the access token", "check revoked");
+  check_policy_check_fails(audited_config(env("QCA_TEST_OPAQUE_NO_CS"), audit, "prod"),
+                           QCA_PERMISSION_DENIED, "HTTP 403", "check without CS");
+  char closed[64];
+  snprintf(closed, sizeof closed, "https://127.0.0.1:%d", closed_port());
+  config = token_config(closed, token);
+  qca_config_set_audit_log(config, audit);
+  qca_config_set_timeouts(config, 2000, 5000, 1);
+  check_policy_check_fails(config, QCA_NETWORK_ERROR, "could not reach", "check unreachable");
+
+  /* The audit file: private, one line per verification, never a token. */
+  check(file_mode(audit) == 0600, "audit log mode %o, expected 600", file_mode(audit));
+  char *records = slurp(audit);
+  check_no_secret(records, "audit log");
+  check_contains(records, "\"operation\":\"verify\"", "audit log");
+  check_contains(records, "\"environment\":\"prod\"", "audit log");
+  check_contains(records, "\"environment\":\"dev\"", "audit log");
+  check_contains(records, "\"outcome\":\"token_rejected\"", "audit log");
+  check_contains(records, "\"outcome\":\"network_error\"", "audit log");
+  if (fingerprint[0] != '\0') {
+    check_contains(records, fingerprint, "audit log fingerprint");
+  }
+  check(count_lines(audit, "\"operation\":\"verify\"") == 10,
+        "audit log: %d verify records, expected 10", count_lines(audit, "\"operation\":\"verify\""));
+  free(records);
+
+  /* Without a setting the log goes to QUALYS_AUDIT_LOG; "off" writes nothing. */
+  const char *default_log = env("QUALYS_AUDIT_LOG");
+  int lines = count_lines(default_log, "\"operation\"");
+  qca_config *plain = token_config(gateway_url, token);
+  qca_session *session = new_session(plain, "session with the default audit log");
+  check_status(qca_session_verify(session, NULL), QCA_OK, "verify with the default audit log");
+  qca_session_free(session);
+  check(count_lines(default_log, "\"operation\":\"verify\"") > 0 &&
+            count_lines(default_log, "\"operation\"") == lines + 1,
+        "the default audit log did not get one record");
+  check(file_mode(default_log) == 0600, "default audit log mode %o", file_mode(default_log));
+
+  lines = count_lines(default_log, "\"operation\"");
+  int audited = count_lines(audit, "\"operation\"");
+  report = policy_report(audited_config(token, "off", "prod"), "check with the audit log off");
+  check_contains(report, "(the audit log is off)", "audit off report");
+  qca_string_free(report);
+  check(count_lines(default_log, "\"operation\"") == lines &&
+            count_lines(audit, "\"operation\"") == audited,
+        "\"off\" still wrote an audit record");
+  free(audit);
+}
+
+/* ---- registry login ------------------------------------------------------- */
+
+/* Logs in as QCA_TEST_REGISTRY_USERNAME and checks the status. Returns the
+   report on success (free with qca_string_free), NULL on failure. */
+static char *registry_login(qca_config *config, const char *registry, const char *password,
+                            const char *dir, qca_status expected, const char *needle,
+                            const char *what) {
+  char *report = NULL;
+  qca_error *error = NULL;
+  qca_status status =
+      qca_registry_login(config, registry, env("QCA_TEST_REGISTRY_USERNAME"),
+                         (const uint8_t *)password, strlen(password), dir, &report, &error);
+  if (expected == QCA_OK) {
+    check(status == QCA_OK, "%s: qca_registry_login returned %s: %s", what, status_name(status),
+          error ? qca_error_message(error) : "");
+    qca_error_free(error);
+  } else {
+    check_failure(status, error, expected, needle, what);
+    check(report == NULL, "%s: *report_json_out was written on failure", what);
+    qca_string_free(report);
+    return NULL;
+  }
+  check_no_secret(report, what);
+  return report;
+}
+
+/* Logs out without a config and checks the status; returns the report or NULL. */
+static char *registry_logout(const char *registry, const char *dir, qca_status expected,
+                             const char *what) {
+  char *report = NULL;
+  qca_error *error = NULL;
+  qca_status status = qca_registry_logout(NULL, registry, dir, &report, &error);
+  check(status == expected, "%s: qca_registry_logout returned %s: %s", what, status_name(status),
+        error ? qca_error_message(error) : "");
+  qca_error_free(error);
+  check_no_secret(report, what);
+  return report;
+}
+
+static void test_registry(void) {
+  const char *registry = env("QCA_TEST_REGISTRY");
+  const char *password = env("QCA_TEST_REGISTRY_PASSWORD");
+  const char *auth = env("QCA_TEST_REGISTRY_AUTH");
+  char *dir = scratch("docker");
+  char *file = join(dir, "/config.json");
+  /* The gateway settings of this config are not used; its CA and timeouts are. */
+  qca_config *config = config_for(gateway_url);
+
+  char *report = registry_login(config, registry, "CANARY-wrong-registry-pw", dir,
+                                QCA_REGISTRY_REJECTED, "rejected", "registry wrong password");
+  check(file_mode(file) == -1, "a rejected login wrote %s", file);
+
+  /* Without a config only the system's trust roots apply: the CA is unknown. */
+  report = registry_login(NULL, registry, password, dir, QCA_TLS_ERROR, "certificate",
+                          "registry without the CA");
+
+  report = registry_login(config, registry, password, dir, QCA_OK, NULL, "registry login");
+  check_contains(report, "\"status\":\"logged-in\"", "login report");
+  check_contains(report, "\"verification\":\"basic\"", "login report");
+  check_contains(report, "\"stored_in\":\"config-file\"", "login report");
+  check_contains(report, "\"username\":\"c-abi-registry-user\"", "login report");
+  check_contains(report, "\"credential_source\":\"passed to qca_registry_login by the host\"",
+                 "login report");
+  check_contains(report, file, "login report config_path");
+  check_no_secret(report, "login report");
+  check(report == NULL || strstr(report, auth) == NULL, "the login report contains the auth value");
+  qca_string_free(report);
+
+  check(file_mode(file) == 0600, "config.json mode %o, expected 600", file_mode(file));
+  check(file_mode(dir) == 0700, "Docker config directory mode %o, expected 700", file_mode(dir));
+  char *stored = slurp(file);
+  char *entry = join(registry, "\"");
+  check_contains(stored, entry, "config.json registry key");
+  check_contains(stored, auth, "config.json auth value");
+  check(stored == NULL || strstr(stored, password) == NULL, "config.json contains the password");
+  free(stored);
+
+  /* An image reference names the same registry entry. */
+  char *image = join(registry, "/team/app:1.0");
+  report = registry_login(config, image, password, dir, QCA_OK, NULL, "registry login by image");
+  check_contains(report, "\"repository\":\"team/app\"", "image login report");
+  qca_string_free(report);
+  free(image);
+
+  report = registry_logout(registry, dir, QCA_OK, "registry logout");
+  check_contains(report, "\"removed\":true", "logout report");
+  check_contains(report, "\"removed_from_file\":true", "logout report");
+  qca_string_free(report);
+  stored = slurp(file);
+  check(stored != NULL && strstr(stored, entry) == NULL, "logout left the entry: %s",
+        stored ? stored : "(no file)");
+  free(stored);
+  report = registry_logout(registry, dir, QCA_OK, "second registry logout");
+  check_contains(report, "\"removed\":false", "second logout report");
+  qca_string_free(report);
+  free(file);
+  free(dir);
+
+  /* Other registries and keys survive a login and a logout. */
+  dir = scratch("docker-merge");
+  file = join(dir, "/config.json");
+  mkdir(dir, 0700);
+  write_text(file, "{\"auths\":{\"registry.example.com\":{\"auth\":\"b3RoZXI6ZW50cnk=\"}},"
+                   "\"experimental\":\"enabled\"}");
+  report = registry_login(config, registry, password, dir, QCA_OK, NULL, "merge login");
+  qca_string_free(report);
+  stored = slurp(file);
+  check_contains(stored, "\"registry.example.com\"", "merged config.json");
+  check_contains(stored, "\"experimental\"", "merged config.json");
+  check_contains(stored, entry, "merged config.json");
+  free(stored);
+  report = registry_logout(registry, dir, QCA_OK, "merge logout");
+  qca_string_free(report);
+  stored = slurp(file);
+  check_contains(stored, "\"registry.example.com\"", "config.json after logout");
+  free(stored);
+  free(file);
+  free(dir);
+
+  /* Through the proxy of the config. */
+  const char *proxy_log = env("QCA_TEST_PROXY_LOG");
+  char *url = join("https://", registry);
+  char *tunnel = connect_line(url);
+  free(url);
+  int before = count_lines(proxy_log, tunnel);
+  qca_config *proxied = config_for(gateway_url);
+  qca_config_set_proxy(proxied, env("QCA_TEST_PROXY_URL"), NULL, NULL, 0, NULL);
+  dir = scratch("docker-proxy");
+  report = registry_login(proxied, registry, password, dir, QCA_OK, NULL, "registry via proxy");
+  qca_string_free(report);
+  check(count_lines(proxy_log, tunnel) > before, "the proxy logged no %s", tunnel);
+  qca_config_free(proxied);
+  free(tunnel);
+  free(dir);
+
+  /* A malformed config.json is left as it is. */
+  dir = scratch("docker-malformed");
+  file = join(dir, "/config.json");
+  mkdir(dir, 0700);
+  const char *malformed = "{\"auths\": [";
+  write_text(file, malformed);
+  report = registry_login(config, registry, password, dir, QCA_CONFIG_MALFORMED, "config.json",
+                          "malformed config.json");
+  report = registry_logout(registry, dir, QCA_CONFIG_MALFORMED, "logout, malformed config.json");
+  stored = slurp(file);
+  check(stored != NULL && strcmp(stored, malformed) == 0, "a malformed config.json was changed");
+  free(stored);
+  free(file);
+  free(dir);
+
+  /* A credential helper that is not installed. */
+  dir = scratch("docker-helper");
+  file = join(dir, "/config.json");
+  mkdir(dir, 0700);
+  write_text(file, "{\"credsStore\":\"qca-test-missing\"}");
+  report = registry_login(config, registry, password, dir, QCA_CREDENTIAL_HELPER_FAILED,
+                          "docker-credential-qca-test-missing", "missing credential helper");
+  free(file);
+  free(dir);
+  free(entry);
+  qca_config_free(config);
+}
+
 int main(void) {
   gateway_url = env("QCA_TEST_GATEWAY_URL");
   ca_pem = read_file(env("QCA_TEST_CA_FILE"), &ca_pem_len);
@@ -924,6 +1718,11 @@ int main(void) {
   secrets[secret_count++] = env("QCA_TEST_TOKEN");
   secrets[secret_count++] = env("QCA_TEST_OPAQUE_TOKEN");
   secrets[secret_count++] = env("QCA_TEST_TOKEN_REVOKED");
+  secrets[secret_count++] = env("QCA_TEST_TOKEN_80_DAYS");
+  secrets[secret_count++] = env("QCA_TEST_TOKEN_100_DAYS");
+  secrets[secret_count++] = env("QCA_TEST_PROXY_PASSWORD");
+  secrets[secret_count++] = env("QCA_TEST_REGISTRY_PASSWORD");
+  secrets[secret_count++] = env("QCA_TEST_REGISTRY_AUTH");
 
   test_version();
   test_null_arguments();
@@ -936,6 +1735,12 @@ int main(void) {
   test_configuration_errors();
   test_gateway_errors();
   test_free_during_call();
+  test_new_null_arguments();
+  test_new_invalid_input();
+  test_new_settings_rejected();
+  test_proxy();
+  test_policy_check();
+  test_registry();
 
   free(ca_pem);
   printf("c-abi: %d checks, %d failed\n", checks, failures);

@@ -1,5 +1,5 @@
-//! The `qualys-gateway-simulator` binary: its ready line, its CA file, how it
-//! stops, and what it logs.
+//! The `qualys-gateway-simulator` binary: its ready line, its CA and server
+//! certificate files, how it stops, and what it logs.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
@@ -170,6 +170,59 @@ async fn binary_ready_line() {
     assert!(!logs.contains(&token), "a token was logged: {logs}");
 
     let _ = std::fs::remove_file(&ca_path);
+}
+
+#[tokio::test]
+async fn binary_writes_server_identity() {
+    let cert_path = temporary_path("server.crt");
+    let key_path = temporary_path("server.key");
+    let started = spawn(&[
+        "--tls-cert-out",
+        cert_path.to_str().expect("the temporary path is UTF-8"),
+        "--tls-key-out",
+        key_path.to_str().expect("the temporary path is UTF-8"),
+        "--exit-on-stdin-eof",
+    ]);
+
+    let cert = std::fs::read_to_string(&cert_path).expect("the certificate was written");
+    assert!(cert.starts_with("-----BEGIN CERTIFICATE-----"), "{cert}");
+    assert_ne!(
+        Some(cert.as_str()),
+        started.ready["ca_pem"].as_str(),
+        "the server certificate, not the CA"
+    );
+    let key = std::fs::read_to_string(&key_path).expect("the key was written");
+    assert!(key.starts_with("-----BEGIN PRIVATE KEY-----"), "PKCS#8 PEM");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&key_path)
+            .expect("key metadata")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the key is private: {mode:o}");
+    }
+
+    let stopped = started.stop_by_stdin_eof();
+    assert!(stopped.status.success(), "exit status {}", stopped.status);
+    assert!(!stopped.logs.contains(key.trim()), "the key was logged");
+    let _ = std::fs::remove_file(&cert_path);
+    let _ = std::fs::remove_file(&key_path);
+}
+
+#[test]
+fn binary_needs_both_identity_files() {
+    let output = Command::new(BINARY)
+        .args(["--tls-cert-out", "/nonexistent/server.crt"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("the simulator binary runs");
+    assert!(
+        !output.status.success(),
+        "a certificate without its key is rejected"
+    );
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(message.contains("--tls-key-out"), "{message}");
 }
 
 #[tokio::test]
