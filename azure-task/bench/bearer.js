@@ -14,7 +14,10 @@
  *   QUALYS_SIMULATOR_BIN=$CARGO_TARGET_DIR/debug/qualys-gateway-simulator node bench/bearer.js
  *
  * Options (environment): BENCH_CALLS (default 200000 per run), BENCH_RUNS
- * (5), BENCH_WARMUP (20000). It starts the gateway simulator on 127.0.0.1,
+ * (5), BENCH_WARMUP (20000), QUALYS_NATIVE_DIR (default
+ * QualysAuthenticate/native, which the suite fills with a debug build; point
+ * it at a directory with linux-x64/libqualys_ci_auth.so from
+ * `cargo build --release` to time the optimized library). It starts the gateway simulator on 127.0.0.1,
  * mints one API token there, logs in once, then calls the function in a
  * tight loop. The result is the best run, in nanoseconds per call. The
  * audit log is off, so that no call writes a file.
@@ -44,6 +47,7 @@ const { locateLibrary } = require(path.join(TASK_DIR, 'dist', 'native', 'locate.
 const CALLS = Number(process.env['BENCH_CALLS'] ?? 200_000);
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
 const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 20_000);
+const NATIVE_DIR = process.env['QUALYS_NATIVE_DIR'] ?? path.join(TASK_DIR, 'native');
 
 const SIMULATOR_BIN =
     process.env['QUALYS_SIMULATOR_BIN'] ??
@@ -106,7 +110,7 @@ async function main() {
     const { child, ready } = await startSimulator();
     try {
         const token = await mintToken(ready);
-        const library = loadLibrary(locateLibrary(path.join(TASK_DIR, 'native')));
+        const library = loadLibrary(locateLibrary(NATIVE_DIR));
         const api = library.api;
 
         const configOut = [null];
@@ -144,7 +148,7 @@ async function main() {
         api.qca_config_free(config);
 
         const cpus = os.cpus();
-        console.log(`qualys-ci-auth ${library.version}, koffi ${require(path.join(TASK_DIR, 'node_modules', 'koffi', 'package.json')).version}, Node ${process.version}`);
+        console.log(`qualys-ci-auth ${library.version} (${library.located.path}), koffi ${require(path.join(TASK_DIR, 'node_modules', 'koffi', 'package.json')).version}, Node ${process.version}`);
         console.log(`${cpus.length} CPUs (${cpus[0]?.model ?? 'unknown'}); ${CALLS} calls per run after ${WARMUP} warm-up calls, best of ${RUNS} runs`);
         console.log(`qca_session_bearer_token: ${bearer.best.toFixed(0)} ns/call (runs: ${bearer.runs.map((ns) => ns.toFixed(0)).join(', ')})`);
         console.log(`qca_version (call overhead): ${version.best.toFixed(0)} ns/call (runs: ${version.runs.map((ns) => ns.toFixed(0)).join(', ')})`);

@@ -219,7 +219,7 @@ describe('QualysAuthenticate token policy and audit log', function () {
         const warnings = issues(second, 'warning');
         assert.strictEqual(warnings.length, 1, JSON.stringify(warnings));
         assert.match(warnings[0]!, /^Token policy \(separate-tokens\): /);
-        assert.match(warnings[0]!, /staging/);
+        assert.match(warnings[0]!, /PROD and STAGING/);
     });
 
     it('does not upload when publishAuditLog is false', async function () {

@@ -15,6 +15,7 @@ import {
     assertNeverPrinted,
     assertResult,
     assertVariable,
+    issues,
     registeredSecrets,
     variables,
 } from './assertions';
@@ -91,7 +92,12 @@ describe('QualysAuthenticate task', function () {
             secrets: { qualysToken: token },
         });
 
-        assertResult(run, 'Succeeded');
+        // The token policy requires exactly the CS scope by default, so the
+        // extra module is a warning, and the token is still handed on.
+        assertResult(run, 'SucceededWithIssues');
+        const warnings = issues(run, 'warning');
+        assert.strictEqual(warnings.length, 1, JSON.stringify(warnings));
+        assert.match(warnings[0]!, /^Token policy \(scopes\): .*VM SCANNER/);
         assertVariable(run, 'QUALYS_ACCESS_TOKEN', token, true);
         assertVariable(run, 'QUALYS_GATEWAY_URL', simulator.url, false);
         assert.ok(run.stdout.includes('accessToken input'), run.stdout);
