@@ -4,8 +4,9 @@
  * `qca_session_bearer_token` call on a session whose token is cached, as the
  * Azure task binds it (the declarations of
  * QualysAuthenticate/dist/native/abi.js, loaded by its library.js). For
- * scale it also times `qca_version`, a call that does no work, so the
- * difference is the library's own share.
+ * scale it also times `qca_version`, a call that does no work, and the same
+ * function with a NULL session, which the library rejects at once: that is
+ * koffi's cost of passing the buffer and the out-parameters.
  *
  * Not run in CI. Build first (scripts/test.d/40-azure-task.sh does all of
  * it: cargo build, the library copied into QualysAuthenticate/native/, tsc),
@@ -143,6 +144,14 @@ async function main() {
         });
         buffer.fill(0);
         const version = bestNsPerCall(() => api.qca_version());
+        // The same signature with a NULL session, which the library rejects
+        // before any work and without an error object (error_out is NULL):
+        // koffi's cost of marshalling the buffer and the out-parameters.
+        const rejected = bestNsPerCall(() => {
+            if (api.qca_session_bearer_token(null, buffer, buffer.length, needed, null) !== QcaStatus.NullArgument) {
+                throw new Error('qca_session_bearer_token accepted a NULL session');
+            }
+        });
 
         api.qca_session_free(session);
         api.qca_config_free(config);
@@ -152,6 +161,7 @@ async function main() {
         console.log(`${cpus.length} CPUs (${cpus[0]?.model ?? 'unknown'}); ${CALLS} calls per run after ${WARMUP} warm-up calls, best of ${RUNS} runs`);
         console.log(`qca_session_bearer_token: ${bearer.best.toFixed(0)} ns/call (runs: ${bearer.runs.map((ns) => ns.toFixed(0)).join(', ')})`);
         console.log(`qca_version (call overhead): ${version.best.toFixed(0)} ns/call (runs: ${version.runs.map((ns) => ns.toFixed(0)).join(', ')})`);
+        console.log(`qca_session_bearer_token, NULL session (marshalling): ${rejected.best.toFixed(0)} ns/call (runs: ${rejected.runs.map((ns) => ns.toFixed(0)).join(', ')})`);
     } finally {
         child.stdin.end();
         fs.rmSync(tempDirectory, { recursive: true, force: true });
