@@ -13,7 +13,8 @@
  * - public variable `name`: `<NAME>`, listed in `VSTS_PUBLIC_VARIABLES`.
  *
  * Each run gets a fresh temporary directory as working directory and as
- * `Agent.TempDirectory`, where task-lib writes its `.taskkey` file.
+ * `Agent.TempDirectory`, where task-lib writes its `.taskkey` file, unless
+ * the caller passes one to inspect afterwards.
  */
 
 import { spawn } from 'child_process';
@@ -21,7 +22,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-import { TASK_DIR, TASK_ENTRY } from './paths';
+import { ENV_PROBE, TASK_DIR, TASK_ENTRY } from './paths';
 
 /** A service connection as the agent hands it to a task. */
 export interface Endpoint {
@@ -44,6 +45,18 @@ export interface AgentRun {
     environment?: Record<string, string | undefined>;
     /** Another entry point, for runs from a modified copy of the task. */
     entry?: string;
+    /** The task folder whose task.json declares the inputs; QualysAuthenticate by default. */
+    taskDir?: string;
+    /**
+     * The working directory and Agent.TempDirectory, owned and removed by the
+     * caller; by default a fresh one that is removed after the run.
+     */
+    workDirectory?: string;
+    /**
+     * A file that receives the task process's environment, as JSON, when the
+     * process exits (through the `env-probe.js` preload script).
+     */
+    environmentProbe?: string;
 }
 
 /** One `##vso[command properties]message` line. */
@@ -97,9 +110,9 @@ export function parseCommands(stdout: string): VsoCommand[] {
     return commands;
 }
 
-/** Reads task.json's inputs with their defaults. */
-function declaredInputs(): { name: string; type: string; defaultValue: string }[] {
-    const task = JSON.parse(fs.readFileSync(path.join(TASK_DIR, 'task.json'), 'utf8')) as {
+/** Reads the inputs of `taskDir`'s task.json with their defaults. */
+function declaredInputs(taskDir: string): { name: string; type: string; defaultValue: string }[] {
+    const task = JSON.parse(fs.readFileSync(path.join(taskDir, 'task.json'), 'utf8')) as {
         inputs: { name: string; type: string; defaultValue?: string }[];
     };
     return task.inputs.map((input) => ({ ...input, defaultValue: input.defaultValue ?? '' }));
@@ -134,6 +147,7 @@ function agentEnvironment(run: AgentRun, workDirectory: string): NodeJS.ProcessE
         'System.DefaultWorkingDirectory': sources,
         'Build.SourcesDirectory': sources,
         'Build.BuildId': '1',
+        'System.JobId': '8d3c1a52-6f0e-4b7a-9c21-5e4f3a2b1c0d',
         ...run.variables,
     };
     for (const [name, value] of Object.entries(publicVariables)) {
@@ -150,7 +164,7 @@ function agentEnvironment(run: AgentRun, workDirectory: string): NodeJS.ProcessE
     // Every declared input is passed; an empty filePath input arrives as the
     // default working directory, as the agent resolves it against that.
     const inputs = run.inputs ?? {};
-    for (const input of declaredInputs()) {
+    for (const input of declaredInputs(run.taskDir ?? TASK_DIR)) {
         let value = inputs[input.name] ?? input.defaultValue;
         if (input.type === 'filePath' && value === '') {
             value = sources;
@@ -175,6 +189,10 @@ function agentEnvironment(run: AgentRun, workDirectory: string): NodeJS.ProcessE
             env['ENDPOINT_DATA_' + endpoint.id + '_' + key.toUpperCase()] = value;
         }
     }
+    if (run.environmentProbe !== undefined) {
+        env['NODE_OPTIONS'] = `--require ${ENV_PROBE}`;
+        env['QCA_TEST_ENV_PROBE_FILE'] = run.environmentProbe;
+    }
     for (const [name, value] of Object.entries(run.environment ?? {})) {
         if (value === undefined) {
             delete env[name];
@@ -187,7 +205,7 @@ function agentEnvironment(run: AgentRun, workDirectory: string): NodeJS.ProcessE
 
 /** Runs the task once and collects its output (at most 60 s). */
 export async function runTask(run: AgentRun): Promise<TaskRun> {
-    const workDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'qualys-task-'));
+    const workDirectory = run.workDirectory ?? fs.mkdtempSync(path.join(os.tmpdir(), 'qualys-task-'));
     try {
         const child = spawn(process.execPath, [run.entry ?? TASK_ENTRY], {
             cwd: workDirectory,
@@ -215,6 +233,8 @@ export async function runTask(run: AgentRun): Promise<TaskRun> {
         });
         return { exitCode, stdout, stderr, commands: parseCommands(stdout) };
     } finally {
-        fs.rmSync(workDirectory, { recursive: true, force: true });
+        if (run.workDirectory === undefined) {
+            fs.rmSync(workDirectory, { recursive: true, force: true });
+        }
     }
 }

@@ -18,8 +18,20 @@ export function completions(run: TaskRun): VsoCommand[] {
     return run.commands.filter((command) => command.command === 'task.complete');
 }
 
+/** Returns the messages of the issue commands of `type` (task-lib 5 writes `task.issue`). */
+export function issues(run: TaskRun, type: 'warning' | 'error'): string[] {
+    return run.commands
+        .filter((command) => command.command === 'task.issue' && command.properties['type'] === type)
+        .map((command) => command.message);
+}
+
+/** Returns the `artifact.upload` commands. */
+export function artifactUploads(run: TaskRun): VsoCommand[] {
+    return run.commands.filter((command) => command.command === 'artifact.upload');
+}
+
 /** Asserts that the task set exactly one result, `expected`, and returns its message. */
-export function assertResult(run: TaskRun, expected: 'Succeeded' | 'Failed'): string {
+export function assertResult(run: TaskRun, expected: 'Succeeded' | 'SucceededWithIssues' | 'Failed'): string {
     const results = completions(run);
     assert.strictEqual(
         results.length,

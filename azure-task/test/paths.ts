@@ -17,6 +17,15 @@ export const TASK_DIR = path.join(AZURE_TASK_DIR, 'QualysAuthenticate');
 /** The built task entry point that the agent runs. */
 export const TASK_ENTRY = path.join(TASK_DIR, 'dist', 'index.js');
 
+/** The registry login task folder that the extension ships. */
+export const REGISTRY_TASK_DIR = path.join(AZURE_TASK_DIR, 'QualysRegistryLogin');
+
+/** Its built entry point; dist/ mirrors azure-task/ (see its tsconfig.json). */
+export const REGISTRY_TASK_ENTRY = path.join(REGISTRY_TASK_DIR, 'dist', 'QualysRegistryLogin', 'src', 'index.js');
+
+/** A preload script (`node --require`) that records the task process's environment at exit. */
+export const ENV_PROBE = path.join(__dirname, 'env-probe.js');
+
 /** Cargo's target directory, as the suite script builds into it. */
 const CARGO_TARGET = process.env['CARGO_TARGET_DIR'] ?? path.join(REPO_ROOT, 'target');
 

@@ -15,6 +15,7 @@ import {
     assertNeverPrinted,
     assertResult,
     assertVariable,
+    issues,
     registeredSecrets,
     variables,
 } from './assertions';
@@ -91,7 +92,12 @@ describe('QualysAuthenticate task', function () {
             secrets: { qualysToken: token },
         });
 
-        assertResult(run, 'Succeeded');
+        // The token policy requires exactly the CS scope by default, so the
+        // extra module is a warning, and the token is still handed on.
+        assertResult(run, 'SucceededWithIssues');
+        const warnings = issues(run, 'warning');
+        assert.strictEqual(warnings.length, 1, JSON.stringify(warnings));
+        assert.match(warnings[0]!, /^Token policy \(scopes\): .*VM SCANNER/);
         assertVariable(run, 'QUALYS_ACCESS_TOKEN', token, true);
         assertVariable(run, 'QUALYS_GATEWAY_URL', simulator.url, false);
         assert.ok(run.stdout.includes('accessToken input'), run.stdout);
@@ -127,14 +133,18 @@ describe('QualysAuthenticate task', function () {
         const username = 'proxy-user';
         const password = 'qca-canary-proxy-P@ss:w/rd';
         const proxy = await ConnectProxy.start({ username, password });
+        const probeDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'qualys-env-probe-'));
         try {
             const token = await simulator.mintToken({ subject: 'proxied@example.com', modules: ['CS'] });
+            const probe = path.join(probeDirectory, 'environment.json');
             const run = await runTask({
                 inputs: { accessToken: token, gatewayUrl: simulator.url, ...simulatorInputs() },
                 variables: { 'Agent.ProxyUrl': proxy.url, 'Agent.ProxyUsername': username },
                 secrets: { 'Agent.ProxyPassword': password },
-                // The default NO_PROXY exempts 127.0.0.1, where the simulator runs.
-                environment: { NO_PROXY: '' },
+                // The environment's proxy variables stay as they are: NO_PROXY
+                // exempts 127.0.0.1, so a request reaches this proxy only if
+                // the task passed the agent's proxy to the library itself.
+                environmentProbe: probe,
             });
 
             assertResult(run, 'Succeeded');
@@ -154,8 +164,20 @@ describe('QualysAuthenticate task', function () {
             assertNeverPrinted(run, encodeURIComponent(password), 'encoded proxy password');
             const basic = Buffer.from(`${username}:${password}`).toString('base64');
             assert.ok(registeredSecrets(run).includes(basic), 'the proxy credentials in base64 must be registered');
+
+            // The password reached the library as bytes, not through the
+            // process environment, which the library's children would inherit.
+            const environment = JSON.parse(fs.readFileSync(probe, 'utf8')) as Record<string, string>;
+            assert.ok(Object.keys(environment).length > 0, 'the environment probe recorded nothing');
+            for (const [name, value] of Object.entries(environment)) {
+                for (const form of [password, encodeURIComponent(password), basic]) {
+                    assert.ok(!value.includes(form), `the environment variable ${name} holds the proxy password`);
+                }
+            }
+            assert.strictEqual(environment['HTTPS_PROXY'], 'http://127.0.0.1:9', 'HTTPS_PROXY must be left as the agent set it');
         } finally {
             await proxy.stop();
+            fs.rmSync(probeDirectory, { recursive: true, force: true });
         }
     });
 
@@ -166,14 +188,32 @@ describe('QualysAuthenticate task', function () {
             const run = await runTask({
                 inputs: { accessToken: token, gatewayUrl: simulator.url, ...simulatorInputs() },
                 variables: { 'Agent.ProxyUrl': proxy.url, 'Agent.ProxyBypassList': JSON.stringify(['127\\.0\\.0\\.1']) },
-                // Without the default proxy variables, only the agent's proxy
-                // could intercept the request.
-                environment: { NO_PROXY: undefined, HTTPS_PROXY: undefined },
+                // The environment's proxy (a closed port) covers 127.0.0.1 now:
+                // only a direct connection, as the bypass list asks, succeeds.
+                environment: { NO_PROXY: '' },
             });
 
             assertResult(run, 'Succeeded');
             assert.strictEqual(proxy.requests.length, 0, 'a bypassed gateway must be reached directly');
-            assert.ok(!run.stdout.includes("agent's proxy"), run.stdout);
+            assert.ok(!run.stdout.includes("agent's proxy " + proxy.url), run.stdout);
+            assert.ok(run.stdout.includes(`bypass list (Agent.ProxyBypassList) matches ${simulator.url}`), run.stdout);
+        } finally {
+            await proxy.stop();
+        }
+    });
+
+    it('uses the environment proxy without an agent proxy', async function () {
+        const proxy = await ConnectProxy.start();
+        try {
+            const token = await simulator.mintToken({ subject: 'env-proxy@example.com', modules: ['CS'] });
+            const run = await runTask({
+                inputs: { accessToken: token, gatewayUrl: simulator.url, ...simulatorInputs() },
+                environment: { HTTPS_PROXY: proxy.url, NO_PROXY: '' },
+            });
+
+            assertResult(run, 'Succeeded');
+            assert.ok(proxy.requests.length >= 1, 'without an agent proxy, HTTPS_PROXY of the environment applies');
+            assertNeverPrinted(run, token, 'token');
         } finally {
             await proxy.stop();
         }

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * Generates QualysAuthenticate/task.loc.json and the en-US string resources
- * (Strings/resources.resjson/en-US/resources.resjson) from task.json, in the
+ * Generates task.loc.json and the en-US string resources
+ * (Strings/resources.resjson/en-US/resources.resjson) from task.json in each
+ * task folder (QualysAuthenticate, QualysRegistryLogin), in the
  * layout that azure-pipelines-task-lib's `loc` and the Azure DevOps task
  * packager read: every user-visible text of task.loc.json is a
  * `ms-resource:loc.*` key whose English text is in the resources file.
@@ -14,7 +15,8 @@
 const fs = require('fs');
 const path = require('path');
 
-const TASK_DIR = path.join(__dirname, '..', 'QualysAuthenticate');
+/** The task folders of the extension. */
+const TASK_DIRS = ['QualysAuthenticate', 'QualysRegistryLogin'].map((name) => path.join(__dirname, '..', name));
 
 /** Returns `{ taskLoc, resources }` for a parsed task.json. */
 function buildLocFiles(task) {
@@ -44,17 +46,19 @@ function buildLocFiles(task) {
     return { taskLoc, resources };
 }
 
-/** Returns the files to write, as path and text. */
+/** Returns the files to write for every task, as path and text. */
 function locFileTexts() {
-    const task = JSON.parse(fs.readFileSync(path.join(TASK_DIR, 'task.json'), 'utf8'));
-    const { taskLoc, resources } = buildLocFiles(task);
-    return [
-        { file: path.join(TASK_DIR, 'task.loc.json'), text: JSON.stringify(taskLoc, null, 2) + '\n' },
-        {
-            file: path.join(TASK_DIR, 'Strings', 'resources.resjson', 'en-US', 'resources.resjson'),
-            text: JSON.stringify(resources, null, 2) + '\n',
-        },
-    ];
+    return TASK_DIRS.flatMap((taskDir) => {
+        const task = JSON.parse(fs.readFileSync(path.join(taskDir, 'task.json'), 'utf8'));
+        const { taskLoc, resources } = buildLocFiles(task);
+        return [
+            { file: path.join(taskDir, 'task.loc.json'), text: JSON.stringify(taskLoc, null, 2) + '\n' },
+            {
+                file: path.join(taskDir, 'Strings', 'resources.resjson', 'en-US', 'resources.resjson'),
+                text: JSON.stringify(resources, null, 2) + '\n',
+            },
+        ];
+    });
 }
 
 module.exports = { buildLocFiles, locFileTexts };

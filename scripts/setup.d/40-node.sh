@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the npm packages of the Azure DevOps extension from the committed
-# lockfiles: build and test tools in azure-task/, and the task's runtime
-# dependencies in azure-task/QualysAuthenticate/ (they ship inside the task
-# folder). Safe to run again: npm ci replaces node_modules.
+# lockfiles: build and test tools in azure-task/, and each task's runtime
+# dependencies in azure-task/QualysAuthenticate/ and
+# azure-task/QualysRegistryLogin/ (they ship inside the task folders). Safe to
+# run again: npm ci replaces node_modules.
 set -euo pipefail
 cd "$(dirname "$0")/../../azure-task"
 
@@ -20,4 +21,6 @@ npm ci --no-audit --no-fund
 # npm 11 warns that it skipped koffi's install script. That script only
 # checks that the prebuilt binary bundled in koffi 2.12 loads, and builds
 # from source when it does not. The suite loads koffi in every task run.
-(cd QualysAuthenticate && npm ci --omit=dev --no-audit --no-fund)
+for task in QualysAuthenticate QualysRegistryLogin; do
+  (cd "$task" && npm ci --omit=dev --no-audit --no-fund)
+done

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Azure DevOps extension suite. It builds the C library and the gateway
-# simulator, ships the library into the task folder and compiles the task
-# and its tests with tsc (strict). It then runs the mocha tests, which start
-# their own simulator on 127.0.0.1 and run the task as the agent does.
-# Last, tfx packages the extension into a .vsix and so validates both
-# manifests.
+# simulator, ships the library into both task folders and compiles the tasks
+# and their tests with tsc (strict). It then runs the mocha tests, which
+# start their own simulator and container registry on 127.0.0.1 and run the
+# tasks as the agent does. Last, tfx packages the extension into a .vsix and
+# so validates the manifests.
 #
-# Needs scripts/setup.d/40-node.sh to have run first.
+# Needs scripts/setup.d/40-node.sh (npm packages) and
+# scripts/setup.d/20-registry-packages.sh (docker-registry, htpasswd) to have
+# run first.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo="$PWD"
@@ -26,7 +28,7 @@ esac
 
 echo "-- ship libqualys_ci_auth.so for $target"
 native_dir="azure-task/QualysAuthenticate/native/$target"
-rm -rf azure-task/QualysAuthenticate/native
+rm -rf azure-task/QualysAuthenticate/native azure-task/QualysRegistryLogin/native
 mkdir -p "$native_dir"
 cp "$CARGO_TARGET_DIR/debug/libqualys_ci_auth.so" "$native_dir/"
 # Debug info is most of a debug build's size and is not needed on agents.
@@ -44,11 +46,15 @@ fi
 min_glibc="$(objdump -T "$native_dir/libqualys_ci_auth.so" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -n 1)"
 printf '{\n  "minGlibc": "%s"\n}\n' "$min_glibc" > "$native_dir/library.json"
 echo "needs glibc $min_glibc"
+# The agent downloads each task folder on its own, so each carries the library.
+mkdir -p azure-task/QualysRegistryLogin/native
+cp -r "$native_dir" "azure-task/QualysRegistryLogin/native/"
 
 cd azure-task
-echo "-- tsc (task and tests)"
-rm -rf QualysAuthenticate/dist test-build out
+echo "-- tsc (tasks and tests)"
+rm -rf QualysAuthenticate/dist QualysRegistryLogin/dist test-build out
 npx tsc -p .
+npx tsc -p QualysRegistryLogin
 npx tsc -p test
 
 echo "-- mocha"
@@ -59,7 +65,7 @@ QUALYS_CLI_BIN="$CARGO_TARGET_DIR/debug/qualys-ci-auth" \
 echo "-- tfx extension create"
 npx tfx extension create --manifest-globs vss-extension.json --output-path out/ --no-prompt
 vsix="$(ls out/*.vsix)"
-# The package must carry the task's code, its dependencies and the library.
+# The package must carry each task's code, its dependencies and the library.
 contents="$(python3 -c 'import sys, zipfile; print("\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$vsix")"
 for required in \
   QualysAuthenticate/task.json \
@@ -67,7 +73,14 @@ for required in \
   QualysAuthenticate/dist/index.js \
   "QualysAuthenticate/native/$target/libqualys_ci_auth.so" \
   QualysAuthenticate/node_modules/koffi/package.json \
-  QualysAuthenticate/node_modules/azure-pipelines-task-lib/task.js; do
+  QualysAuthenticate/node_modules/azure-pipelines-task-lib/task.js \
+  QualysRegistryLogin/task.json \
+  QualysRegistryLogin/task.loc.json \
+  QualysRegistryLogin/dist/QualysRegistryLogin/src/index.js \
+  QualysRegistryLogin/dist/QualysAuthenticate/src/native/client.js \
+  "QualysRegistryLogin/native/$target/libqualys_ci_auth.so" \
+  QualysRegistryLogin/node_modules/koffi/package.json \
+  QualysRegistryLogin/node_modules/azure-pipelines-task-lib/task.js; do
   if ! grep -qx "$required" <<< "$contents"; then
     echo "40-azure-task.sh: $vsix lacks $required" >&2
     exit 1

@@ -1,25 +1,26 @@
 /**
  * Entry point of the QualysAuthenticate task: authenticates to the Qualys
  * API gateway with an API token, verifies the token with one Container
- * Security call, and hands it to the following steps as the secret variable
- * QUALYS_ACCESS_TOKEN.
+ * Security call, checks it against the token policy, and hands it to the
+ * following steps as the secret variable QUALYS_ACCESS_TOKEN.
  *
  * libqualys_ci_auth does the work through koffi. This file orders the steps
  * so that every secret is registered with the agent's masker before anything
- * can print it, and it sets the task result exactly once.
+ * can print it, uploads the audit log, and sets the task result exactly once.
  */
 
+import * as fs from 'fs';
 import * as path from 'path';
 
 import * as tl from 'azure-pipelines-task-lib/task';
 
-import { readSettings } from './inputs';
+import { AUDIT_LOG_OFF, POLICY_FILE_NAME, TaskSettings, readSettings } from './inputs';
 import { TaskError, loadMessages, message } from './messages';
 import { QcaStatus } from './native/abi';
-import { QcaError, login, maskForms } from './native/client';
+import { PolicyReport, QcaError, login, maskForms } from './native/client';
 import { loadLibrary } from './native/library';
 import { locateLibrary } from './native/locate';
-import { applyProxy, readAgentProxy } from './proxy';
+import { agentProxyFor } from './proxy';
 import { registerSecret } from './secrets';
 
 /** The task folder, which contains task.json, native/ and dist/. */
@@ -34,6 +35,15 @@ export const VARIABLES = {
     fingerprint: 'QUALYS_TOKEN_FINGERPRINT',
     environment: 'QUALYS_ENVIRONMENT',
 } as const;
+
+/** The build artifact that receives the audit log, and its container folder. */
+export const AUDIT_ARTIFACT = { name: 'qualys-ci-auth-audit', containerFolder: 'qualys-ci-auth' } as const;
+
+/** The end of a run: the result and the message of `task.complete`. */
+interface Outcome {
+    result: tl.TaskResult;
+    message: string;
+}
 
 /**
  * Sets a variable for the later steps of this job (`$(NAME)`) and as an
@@ -52,19 +62,52 @@ function formatDuration(seconds: number): string {
     return hours > 0 ? `${hours}h ${minutes}m` : `${minutes}m ${seconds % 60}s`;
 }
 
-function run(): void {
+/**
+ * Reports the policy file and each policy check: a warning issue for
+ * `warn`, an error issue for `fail`, a log line otherwise. Returns the task
+ * result the report calls for.
+ */
+function reportPolicy(report: PolicyReport): tl.TaskResult {
+    // The file the core read, which may also come from QUALYS_POLICY_FILE.
+    if (report.policy.file !== null) {
+        console.log(message('PolicyFile', report.policy.file));
+    } else {
+        console.log(message('PolicyBuiltIn', POLICY_FILE_NAME));
+    }
+    for (const check of report.checks) {
+        if (check.status === 'warn') {
+            tl.warning(message('PolicyIssue', check.id, check.message));
+        } else if (check.status === 'fail') {
+            tl.error(message('PolicyIssue', check.id, check.message));
+        } else {
+            console.log(message('PolicyCheck', check.id, check.status, check.message));
+        }
+    }
+    if (report.status === 'fail') {
+        console.log(message('PolicyFailed'));
+        return tl.TaskResult.Failed;
+    }
+    return report.status === 'warn' ? tl.TaskResult.SucceededWithIssues : tl.TaskResult.Succeeded;
+}
+
+/**
+ * Runs the task up to its result. `onSettings` receives the inputs as soon
+ * as they are read, so that the audit log can be uploaded after a failure.
+ */
+function run(onSettings: (settings: TaskSettings) => void): Outcome {
     loadMessages(path.join(TASK_ROOT, 'task.json'));
 
     // The raw token is registered with the masker inside readSettings, as
     // soon as task-lib returns it.
     const settings = readSettings();
+    onSettings(settings);
     if (settings.tokenSource.kind === 'connection') {
         console.log(message('TokenFromConnection', settings.tokenSource.connection));
     } else {
         console.log(message('TokenFromInput'));
     }
 
-    const proxy = readAgentProxy(settings.gatewayUrl);
+    const proxy = agentProxyFor(settings.gatewayUrl);
 
     const library = loadLibrary(locateLibrary(path.join(TASK_ROOT, 'native')));
     console.log(message('NativeLibraryLoaded', library.version, library.located.path));
@@ -72,17 +115,23 @@ function run(): void {
     for (const form of maskForms(library, settings.token)) {
         registerSecret(form);
     }
-    if (proxy !== undefined) {
-        if (proxy.password !== undefined) {
-            for (const form of maskForms(library, proxy.password, proxy.username)) {
+    if (proxy.kind === 'agent') {
+        if (proxy.proxy.password !== undefined) {
+            for (const form of maskForms(library, proxy.proxy.password, proxy.proxy.username)) {
                 registerSecret(form);
             }
         }
-        applyProxy(proxy);
-        console.log(message('AgentProxy', proxy.url));
+        console.log(message('AgentProxy', proxy.proxy.url));
+    } else if (proxy.kind === 'direct') {
+        console.log(message('AgentProxyBypassed', settings.gatewayUrl ?? ''));
+    }
+    if (settings.auditLog === AUDIT_LOG_OFF) {
+        console.log(message('AuditLogOff'));
+    } else {
+        console.log(message('AuditLogPath', settings.auditLog));
     }
 
-    const result = login(library, settings);
+    const result = login(library, { ...settings, proxy });
     // The bearer token is the normalized API token, which may differ from the
     // raw input (a `Bearer ` prefix or surrounding whitespace removed).
     registerSecret(result.bearerToken);
@@ -107,6 +156,12 @@ function run(): void {
         console.log(message('Environment', settings.environment));
     }
 
+    const policyResult = reportPolicy(result.policy);
+    if (policyResult === tl.TaskResult.Failed) {
+        // The issues above say why; a summary would repeat them as one more issue.
+        return { result: policyResult, message: '' };
+    }
+
     publish(VARIABLES.token, result.bearerToken, true);
     publish(VARIABLES.gatewayUrl, summary.gateway, false);
     publish(VARIABLES.pod, summary.pod ?? '', false);
@@ -115,24 +170,51 @@ function run(): void {
     publish(VARIABLES.environment, settings.environment ?? '', false);
     console.log(message('VariablesSet', Object.values(VARIABLES).join(', ')));
 
-    tl.setResult(tl.TaskResult.Succeeded, '');
+    return { result: policyResult, message: '' };
 }
 
-try {
-    run();
-} catch (error) {
+/** Uploads the audit log as a build artifact when the inputs ask for it and it exists. */
+function publishAuditLog(settings: TaskSettings | undefined): void {
+    if (settings === undefined || !settings.publishAuditLog || settings.auditLog === AUDIT_LOG_OFF) {
+        return;
+    }
+    if (!fs.existsSync(settings.auditLog)) {
+        tl.debug(`the audit log ${settings.auditLog} does not exist; nothing to upload`);
+        return;
+    }
+    console.log(message('AuditLogUploaded', settings.auditLog, AUDIT_ARTIFACT.name));
+    tl.uploadArtifact(AUDIT_ARTIFACT.containerFolder, settings.auditLog, AUDIT_ARTIFACT.name);
+}
+
+/** Returns the message to fail with for an error thrown by `run`. */
+function failureText(error: unknown): string {
     // TaskError and QcaError carry the message to show: the task's own or the
     // core's. Anything else is a bug, shown with its message.
-    let text: string;
     if (error instanceof QcaError && error.status === QcaStatus.TlsError) {
         // The core's advice names the CLI's --ca-file option.
-        text = `${error.message} ${message('TlsHint')}`;
-    } else if (error instanceof TaskError || error instanceof QcaError) {
-        text = error.message;
-    } else if (error instanceof Error) {
-        text = `${error.name}: ${error.message}`;
-    } else {
-        text = String(error);
+        return `${error.message} ${message('TlsHint')}`;
     }
-    tl.setResult(tl.TaskResult.Failed, text);
+    if (error instanceof TaskError || error instanceof QcaError) {
+        return error.message;
+    }
+    if (error instanceof Error) {
+        return `${error.name}: ${error.message}`;
+    }
+    return String(error);
 }
+
+let settingsRead: TaskSettings | undefined;
+let outcome: Outcome;
+try {
+    outcome = run((settings) => {
+        settingsRead = settings;
+    });
+} catch (error) {
+    outcome = { result: tl.TaskResult.Failed, message: failureText(error) };
+}
+try {
+    publishAuditLog(settingsRead);
+} catch (error) {
+    tl.warning(failureText(error));
+}
+tl.setResult(outcome.result, outcome.message);

@@ -8,10 +8,12 @@
  */
 
 import * as fs from 'fs';
+import * as path from 'path';
 
 import * as tl from 'azure-pipelines-task-lib/task';
 
 import { TaskError, message } from './messages';
+import { filePathInput, present, readCaCertificates, wholeNumberInput } from './options';
 import { readSecret } from './secrets';
 
 /** Name of the service endpoint type that vss-extension.json contributes. */
@@ -34,27 +36,15 @@ export interface TaskSettings {
     gatewayUrl?: string;
     caPem?: Buffer;
     environment?: string;
+    /** The token policy file, when there is one. */
+    policyFile?: string;
+    /** The audit log path, or `off`. */
+    auditLog: string;
+    /** Whether the audit log is uploaded as a build artifact. */
+    publishAuditLog: boolean;
     requestTimeoutMs: number;
     deadlineMs: number;
     maxAttempts: number;
-}
-
-/** Returns the trimmed value, or undefined for a missing or blank one. */
-function present(value: string | undefined): string | undefined {
-    const trimmed = value?.trim();
-    return trimmed === undefined || trimmed.length === 0 ? undefined : trimmed;
-}
-
-/** Reads a whole-number input within bounds, or its default. */
-function wholeNumberInput(name: string, fallback: number, min: number, max: number): number {
-    const raw = present(tl.getInput(name, false));
-    if (raw === undefined) {
-        return fallback;
-    }
-    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-        throw new TaskError('InvalidWholeNumber', name, min, max, raw);
-    }
-    return Number(raw);
 }
 
 /** Reads the token, POD and gateway URL of the service connection `id`. */
@@ -77,39 +67,59 @@ function readConnection(id: string): { token: string; pod?: string; gatewayUrl?:
     };
 }
 
-/** Reads a PEM file for one of the CA settings. */
-function readCaFile(file: string, origin: string): Buffer {
-    try {
-        return fs.readFileSync(file);
-    } catch (error) {
-        const cause = error instanceof Error ? error.message : String(error);
-        throw new TaskError('CaFileUnreadable', file, origin, cause);
+/** Name of the policy file that the task looks for in the repository root. */
+export const POLICY_FILE_NAME = 'qualys-ci-auth.toml';
+
+/** The value of the `auditLog` input that switches the audit log off. */
+export const AUDIT_LOG_OFF = 'off';
+
+/**
+ * Returns the policy file: the `policyFile` input, which must exist, or
+ * `qualys-ci-auth.toml` in the repository root (`Build.SourcesDirectory`)
+ * when it exists, or undefined for the built-in policy.
+ */
+function readPolicyFile(): string | undefined {
+    const input = filePathInput('policyFile');
+    if (input !== undefined) {
+        if (!fs.existsSync(input)) {
+            throw new TaskError('PolicyFileMissing', input, POLICY_FILE_NAME);
+        }
+        return input;
     }
+    const sources = present(tl.getVariable('Build.SourcesDirectory'));
+    if (sources === undefined) {
+        return undefined;
+    }
+    const inRepository = path.join(sources, POLICY_FILE_NAME);
+    return fs.existsSync(inRepository) ? inRepository : undefined;
 }
 
 /**
- * Collects the extra trust roots: the `caCertFile` input and the agent's
- * own CA bundle (`Agent.CAInfo`, set when the agent was configured with
- * `--sslcacert`), concatenated when both are set.
+ * Returns the audit log path, or `off`. A relative path is taken from the
+ * default working directory. The default is a file per job under
+ * `Agent.TempDirectory`, which the agent empties after each job: the
+ * `publishAuditLog` input keeps it as a build artifact. Its name carries the
+ * job's id because the artifact's container folder is shared by every job
+ * of the run.
  */
-function readCaCertificates(): Buffer | undefined {
-    const parts: Buffer[] = [];
-    const inputFile = present(tl.getInput('caCertFile', false));
-    // A filePath input that was left empty arrives as the sources directory.
-    if (inputFile !== undefined && fs.existsSync(inputFile) && fs.statSync(inputFile).isDirectory()) {
-        tl.debug('caCertFile points to a directory; it is treated as unset');
-    } else if (inputFile !== undefined) {
-        parts.push(readCaFile(inputFile, 'the caCertFile input'));
+function readAuditLog(): string {
+    const input = present(tl.getInput('auditLog', false));
+    if (input !== undefined) {
+        if (input.toLowerCase() === AUDIT_LOG_OFF) {
+            return AUDIT_LOG_OFF;
+        }
+        // A relative path means the same as in the pipeline's script steps.
+        const base = present(tl.getVariable('System.DefaultWorkingDirectory')) ?? process.cwd();
+        return path.resolve(base, input);
     }
-    const agentFile = present(tl.getHttpCertConfiguration()?.caFile);
-    if (agentFile !== undefined) {
-        console.log(message('AgentCaFile', agentFile));
-        parts.push(readCaFile(agentFile, 'the agent setting Agent.CAInfo'));
+    const temp = present(tl.getVariable('Agent.TempDirectory'));
+    if (temp === undefined) {
+        throw new TaskError('AuditLogNoDefault');
     }
-    if (parts.length === 0) {
-        return undefined;
-    }
-    return Buffer.concat(parts.flatMap((part) => [part, Buffer.from('\n')]));
+    const job = (present(tl.getVariable('System.JobId')) ?? 'job').replace(/[^A-Za-z0-9._-]/g, '_');
+    const directory = path.join(temp, 'qualys-ci-auth');
+    fs.mkdirSync(directory, { recursive: true });
+    return path.join(directory, `audit-${job}.jsonl`);
 }
 
 /** Reads and checks every input; throws `TaskError` on the first problem. */
@@ -164,6 +174,9 @@ export function readSettings(): TaskSettings {
         gatewayUrl,
         caPem: readCaCertificates(),
         environment: present(tl.getInput('environment', false)),
+        policyFile: readPolicyFile(),
+        auditLog: readAuditLog(),
+        publishAuditLog: tl.getBoolInput('publishAuditLog', false),
         requestTimeoutMs: wholeNumberInput('requestTimeoutSeconds', 30, 1, 3600) * 1000,
         deadlineMs: wholeNumberInput('deadlineSeconds', 120, 1, 86400) * 1000,
         maxAttempts: wholeNumberInput('maxAttempts', 5, 1, 100),

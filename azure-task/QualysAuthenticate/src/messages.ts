@@ -1,16 +1,22 @@
 /**
- * The task's messages, looked up by key in `task.json` (and its localized
- * `Strings/resources.resjson/<culture>/resources.resjson`) through task-lib's
- * `loc`. Every message the task prints or fails with goes through here.
+ * The tasks' messages, looked up by key in the running task's `task.json`
+ * (and its localized `Strings/resources.resjson/<culture>/resources.resjson`)
+ * through task-lib's `loc`. Every message a task prints or fails with goes
+ * through here.
  */
 
 import * as tl from 'azure-pipelines-task-lib/task';
 
-/** Every key of `messages` in task.json; a test keeps the two lists equal. */
+/** Every key of `messages` in QualysAuthenticate/task.json; a test keeps the two lists equal. */
 export const MESSAGE_KEYS = [
     'AccessTokenUnexpanded',
     'AgentCaFile',
     'AgentProxy',
+    'AgentProxyBypassed',
+    'AuditLogNoDefault',
+    'AuditLogOff',
+    'AuditLogPath',
+    'AuditLogUploaded',
     'Authenticated',
     'BothCredentials',
     'BothPlatforms',
@@ -31,6 +37,12 @@ export const MESSAGE_KEYS = [
     'NativeUnknownLibc',
     'NoCredential',
     'NoPlatform',
+    'PolicyBuiltIn',
+    'PolicyCheck',
+    'PolicyFailed',
+    'PolicyFile',
+    'PolicyFileMissing',
+    'PolicyIssue',
     'SchemeNotAllowed',
     'TlsHint',
     'TokenExpiresAt',
@@ -41,7 +53,45 @@ export const MESSAGE_KEYS = [
     'VariablesSet',
 ] as const;
 
-export type MessageKey = (typeof MESSAGE_KEYS)[number];
+/**
+ * Every key of `messages` in QualysRegistryLogin/task.json; a test keeps the
+ * two lists equal, and the texts of the keys that both tasks define equal.
+ */
+export const REGISTRY_MESSAGE_KEYS = [
+    'AgentCaFile',
+    'CaFileUnreadable',
+    'InvalidWholeNumber',
+    'LoginNotVerified',
+    'NativeCallFailed',
+    'NativeLibraryLoaded',
+    'NativeLoadFailed',
+    'NativeNeedsNewerGlibc',
+    'NativeNotShipped',
+    'NativeSettingRejected',
+    'NativeUnknownLibc',
+    'RegistryBothSources',
+    'RegistryConnectionNotFound',
+    'RegistryConnectionParameterMissing',
+    'RegistryDockerConfig',
+    'RegistryFromConnection',
+    'RegistryFromInputs',
+    'RegistryInputsMissing',
+    'RegistryLoggedIn',
+    'RegistryPasswordUnexpanded',
+    'RegistryProxy',
+    'RegistryProxyBypassed',
+    'RegistrySchemeNotSupported',
+    'RegistrySkipped',
+    'RegistryStoredInFile',
+    'RegistryStoredInHelper',
+    'TlsHint',
+] as const;
+
+/**
+ * A key of either task's messages. The modules that both tasks use raise
+ * only keys that both define; a test checks each task's sources.
+ */
+export type MessageKey = (typeof MESSAGE_KEYS)[number] | (typeof REGISTRY_MESSAGE_KEYS)[number];
 
 /** Loads the messages of `taskJson` (task.json) and of its culture's resources. */
 export function loadMessages(taskJson: string): void {

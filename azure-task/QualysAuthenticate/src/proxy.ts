@@ -1,10 +1,11 @@
 /**
- * Passes the agent's proxy settings to the native library. The agent keeps
- * them in the variables Agent.ProxyUrl, Agent.ProxyUsername,
- * Agent.ProxyPassword and Agent.ProxyBypassList, which task-lib reads. The
- * library's HTTP client (reqwest 0.13) reads `HTTPS_PROXY` and `NO_PROXY`
- * from the process environment when it is built, at the first session, so
- * the task sets `HTTPS_PROXY` before that.
+ * Picks the proxy for the native library's requests from the agent's proxy
+ * settings. The agent keeps them in the variables Agent.ProxyUrl,
+ * Agent.ProxyUsername, Agent.ProxyPassword and Agent.ProxyBypassList, which
+ * task-lib reads. The choice reaches the library through
+ * `qca_config_set_proxy`, with the password as bytes: the task never puts
+ * proxy credentials into the process environment, where every child process
+ * and `/proc/<pid>/environ` would see them.
  */
 
 import * as tl from 'azure-pipelines-task-lib/task';
@@ -20,42 +21,39 @@ export interface AgentProxy {
 }
 
 /**
- * Returns the agent's proxy for the gateway, or undefined when the agent has
- * none or its bypass list matches `gatewayUrl`. The password is registered
- * as a secret before it is returned.
- *
- * NOTE: with a POD instead of a gateway URL, the gateway is not known here,
- * so the agent's bypass list is not applied. `NO_PROXY` in the agent's
- * environment still applies.
+ * How the library connects:
+ * - `environment`: the agent has no proxy, so `HTTPS_PROXY` and `NO_PROXY`
+ *   of the environment apply, as for any program on the machine;
+ * - `direct`: the agent's bypass list matches the request URL;
+ * - `agent`: through the agent's proxy.
  */
-export function readAgentProxy(gatewayUrl: string | undefined): AgentProxy | undefined {
+export type ProxyChoice = { kind: 'environment' } | { kind: 'direct' } | { kind: 'agent'; proxy: AgentProxy };
+
+/**
+ * Returns the proxy choice for requests to `requestUrl`. The password is
+ * registered as a secret before it is returned.
+ *
+ * NOTE: without a request URL (a POD instead of a gateway URL: the task does
+ * not know the POD's gateway), the agent's bypass list is not applied.
+ */
+export function agentProxyFor(requestUrl: string | undefined): ProxyChoice {
     // getHttpProxyConfiguration echoes each variable, the password included,
     // into a debug line.
-    const config = silenced(() => tl.getHttpProxyConfiguration(gatewayUrl));
-    if (config === null || config.proxyUrl.length === 0) {
-        return undefined;
+    const configured = silenced(() => tl.getVariable('Agent.ProxyUrl'));
+    if (configured === undefined || configured.trim().length === 0) {
+        return { kind: 'environment' };
+    }
+    const config = silenced(() => tl.getHttpProxyConfiguration(requestUrl));
+    if (config === null) {
+        return { kind: 'direct' };
     }
     const password = readSecret(() => config.proxyPassword);
     return {
-        url: config.proxyUrl,
-        username: config.proxyUsername || undefined,
-        password: password || undefined,
+        kind: 'agent',
+        proxy: {
+            url: config.proxyUrl,
+            username: config.proxyUsername || undefined,
+            password: password || undefined,
+        },
     };
-}
-
-/** Returns the proxy URL with its credentials percent-encoded, as `HTTPS_PROXY` expects. */
-export function proxyUrlWithCredentials(proxy: AgentProxy): string {
-    const url = new URL(proxy.url);
-    if (proxy.username !== undefined) {
-        // The URL setters percent-encode what a user name or password may
-        // contain, such as `@`, `:` and `/`.
-        url.username = proxy.username;
-        url.password = proxy.password ?? '';
-    }
-    return url.toString();
-}
-
-/** Makes the native library's HTTP client use `proxy` for HTTPS requests. */
-export function applyProxy(proxy: AgentProxy): void {
-    process.env['HTTPS_PROXY'] = proxyUrlWithCredentials(proxy);
 }

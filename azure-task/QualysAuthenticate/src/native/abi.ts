@@ -104,6 +104,11 @@ export const PROTOTYPES = {
         'qca_status qca_config_set_api_token(qca_config *config, const uint8_t *token, size_t len)',
     qca_config_set_username_password:
         'qca_status qca_config_set_username_password(qca_config *config, const char *username, const uint8_t *password, size_t len)',
+    qca_config_set_proxy:
+        'qca_status qca_config_set_proxy(qca_config *config, const char *url, const char *username, const uint8_t *password, size_t password_len, const char *no_proxy)',
+    qca_config_set_environment: 'qca_status qca_config_set_environment(qca_config *config, const char *label)',
+    qca_config_set_policy_file: 'qca_status qca_config_set_policy_file(qca_config *config, const char *toml_path)',
+    qca_config_set_audit_log: 'qca_status qca_config_set_audit_log(qca_config *config, const char *path)',
     qca_config_free: 'void qca_config_free(qca_config *config)',
 
     qca_session_new:
@@ -113,12 +118,19 @@ export const PROTOTYPES = {
     qca_session_bearer_token:
         'qca_status qca_session_bearer_token(qca_session *session, char *buffer, size_t buffer_len, _Out_ size_t *needed_out, _Out_ qca_error **error_out)',
     qca_session_verify: 'qca_status qca_session_verify(qca_session *session, _Out_ qca_error **error_out)',
+    qca_session_check:
+        'qca_status qca_session_check(qca_session *session, _Out_ qca_owned_string *report_json_out, _Out_ qca_error **error_out)',
     qca_session_free: 'void qca_session_free(qca_session *session)',
 
     qca_inspect_token:
         'qca_status qca_inspect_token(const uint8_t *token, size_t len, _Out_ qca_owned_string *report_json_out, _Out_ qca_error **error_out)',
     qca_mask_forms:
         'qca_status qca_mask_forms(const uint8_t *secret, size_t len, const char *username_or_null, _Out_ qca_owned_string *json_array_out)',
+
+    qca_registry_login:
+        'qca_status qca_registry_login(const qca_config *config, const char *registry, const char *username, const uint8_t *password, size_t password_len, const char *docker_config_dir, _Out_ qca_owned_string *report_json_out, _Out_ qca_error **error_out)',
+    qca_registry_logout:
+        'qca_status qca_registry_logout(const qca_config *config, const char *registry, const char *docker_config_dir, _Out_ qca_owned_string *report_json_out, _Out_ qca_error **error_out)',
 
     qca_error_code: 'uint32_t qca_error_code(const qca_error *error)',
     qca_error_message: 'const char *qca_error_message(const qca_error *error)',

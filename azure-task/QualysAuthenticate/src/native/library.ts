@@ -40,6 +40,17 @@ export interface QcaBindings {
     qca_config_set_timeouts(config: Handle, requestTimeoutMs: number, deadlineMs: number, maxAttempts: number): number;
     qca_config_set_api_token(config: Handle, token: Buffer, len: number): number;
     qca_config_set_username_password(config: Handle, username: string, password: Buffer, len: number): number;
+    qca_config_set_proxy(
+        config: Handle,
+        url: string | null,
+        username: string | null,
+        password: Buffer | null,
+        passwordLen: number,
+        noProxy: string | null,
+    ): number;
+    qca_config_set_environment(config: Handle, label: string): number;
+    qca_config_set_policy_file(config: Handle, tomlPath: string): number;
+    qca_config_set_audit_log(config: Handle, path: string): number;
     qca_config_free(config: Handle): void;
 
     qca_session_new(config: Handle, out: Out<Handle>, errorOut: Out<Handle>): number;
@@ -52,10 +63,29 @@ export interface QcaBindings {
         errorOut: Out<Handle>,
     ): number;
     qca_session_verify(session: Handle, errorOut: Out<Handle>): number;
+    qca_session_check(session: Handle, reportOut: Out<string | null>, errorOut: Out<Handle>): number;
     qca_session_free(session: Handle): void;
 
     qca_inspect_token(token: Buffer, len: number, reportOut: Out<string | null>, errorOut: Out<Handle>): number;
     qca_mask_forms(secret: Buffer, len: number, username: string | null, formsOut: Out<string | null>): number;
+
+    qca_registry_login(
+        config: Handle,
+        registry: string,
+        username: string,
+        password: Buffer,
+        passwordLen: number,
+        dockerConfigDir: string | null,
+        reportOut: Out<string | null>,
+        errorOut: Out<Handle>,
+    ): number;
+    qca_registry_logout(
+        config: Handle,
+        registry: string,
+        dockerConfigDir: string | null,
+        reportOut: Out<string | null>,
+        errorOut: Out<Handle>,
+    ): number;
 
     qca_error_code(error: Handle): number;
     qca_error_message(error: Handle): string;
