@@ -351,7 +351,7 @@ pub async fn send<T>(
                     });
                 }
                 if cause.contains("tunnel error") {
-                    // The proxy answered the CONNECT with an error other than
+                    // The proxy returned an error for the CONNECT other than
                     // 407 (some answer a wrong password with 401). Retrying
                     // would repeat a rejected proxy login.
                     return Err(Error::Network {

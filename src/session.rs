@@ -169,7 +169,7 @@ fn cache_slot(
     Ok(cache.entry(key).or_default().clone())
 }
 
-/// What `login` reports: the documented JSON schema of `login --format json`.
+/// The report of `login`, in the documented JSON schema of `login --format json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LoginSummary {
     /// Version of this schema; fields are only ever added.

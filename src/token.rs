@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 /// The Container Security module name in `modulesAllowed`.
 pub const CONTAINER_SECURITY_MODULE: &str = "CS";
 
-/// Longest token accepted. Qualys JWTs are around 1 KB; this bounds memory
+/// Maximum token length accepted, in bytes. Qualys JWTs are around 1 KB; this bounds memory
 /// and rejects a file that is clearly not a token.
 pub const MAX_TOKEN_LEN: usize = 16 * 1024;
 
@@ -103,7 +103,7 @@ impl Claims {
     }
 }
 
-/// What can be read from a token without asking the gateway.
+/// The information readable from a token without a gateway request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TokenShape {
     /// A JWT with decodable claims.

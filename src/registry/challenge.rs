@@ -10,7 +10,7 @@ use reqwest::header::{HeaderMap, WWW_AUTHENTICATE};
 
 use crate::error::{Error, ErrorCode, Result};
 
-/// The challenge this client answers.
+/// A challenge that this client can respond to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Challenge {
     /// HTTP Basic: send the user name and password to the registry itself.

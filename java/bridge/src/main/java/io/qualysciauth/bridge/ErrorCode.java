@@ -24,9 +24,9 @@ public enum ErrorCode {
     PERMISSION_DENIED(13, "permission_denied"),
     /** A container registry or its token service rejected the user name and password (HTTP 401 or 403). */
     REGISTRY_REJECTED(14, "registry_rejected"),
-    /** The gateway answered with an unexpected status or body. */
+    /** The gateway returned an unexpected status or body. */
     API_ERROR(20, "api_error"),
-    /** The gateway kept answering 429 Too Many Requests. */
+    /** The gateway kept returning 429 Too Many Requests. */
     RATE_LIMITED(21, "rate_limited"),
     /** The gateway could not be reached. */
     NETWORK_ERROR(30, "network_error"),
@@ -42,7 +42,7 @@ public enum ErrorCode {
     CREDENTIAL_HELPER_FAILED(42, "credential_helper_failed"),
     /** A bug: a state the native code does not expect. */
     INTERNAL(50, "internal"),
-    /** The token violates the token policy where the policy says to fail. */
+    /** The token violates a token policy rule whose severity is fail. */
     POLICY_FAILED(60, "policy_failed");
 
     private final int number;
